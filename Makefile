@@ -1,0 +1,31 @@
+# Local development: `make run` starts the system, `make test` runs the tests.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: run test install bench clean
+
+install: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Azurite (started unless one runs) plus the dev host on http://127.0.0.1:7071/api.
+run: install
+	$(PY) -m devhost
+
+# pytest starts an in-memory Azurite unless one runs, and stops what it started.
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(PY) bench/intake.py
+
+clean:
+	rm -rf .local test-output

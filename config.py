@@ -1,0 +1,145 @@
+"""Reportback's settings, read from environment variables in one place.
+
+Every variable the code reads is declared in ``SETTINGS``; ``local.settings.sample.json``,
+``infra/main.bicep`` and the README's settings table list the same names.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+AZURITE_CONNECTION_STRING = "UseDevelopmentStorage=true"
+
+# name -> (default, description). A default of None means the setting is optional.
+SETTINGS: dict[str, tuple[str | None, str]] = {
+    "AzureWebJobsStorage": (
+        AZURITE_CONNECTION_STRING,
+        "Storage connection string (Azurite locally). In Azure the app uses "
+        "AzureWebJobsStorage__accountName and its managed identity instead.",
+    ),
+    "AzureWebJobsStorage__accountName": (
+        None,
+        "Storage account reached by managed identity; wins over the connection string.",
+    ),
+    "REPORTBACK_STORAGE_PREFIX": (
+        "",
+        "Prefix for every table, queue and container name, so that test runs can "
+        "share one Azurite. Leave empty in Azure: the queue trigger binds to "
+        "'notifications'.",
+    ),
+    "REPORTBACK_MAILBOX_DIR": (
+        ".local/mailbox",
+        "Root of the folder mailbox: reports are read from inbox/, notifications "
+        "are written to outbox/. Used when REPORTBACK_REPORTING_MAILBOX is empty.",
+    ),
+    "REPORTBACK_REPORTING_MAILBOX": (
+        None,
+        "Address of the Exchange Online reporting mailbox. Set it to read reports "
+        "and send notifications through Microsoft Graph.",
+    ),
+    "REPORTBACK_GRAPH_BASE_URL": (
+        "https://graph.microsoft.com/v1.0",
+        "Microsoft Graph endpoint. A loopback http URL means a local Graph "
+        "stand-in, and no token is sent.",
+    ),
+    "REPORTBACK_DEFAULT_SENDER": (
+        "reportback@example.com",
+        "Mailbox notifications are sent from when no custom sender is configured.",
+    ),
+    "REPORTBACK_ACCEPTED_DOMAINS": (
+        "example.com",
+        "Comma-separated domains of the organization; a custom sender must be in one.",
+    ),
+    "REPORTBACK_POLL_SCHEDULE": (
+        "0 */1 * * * *",
+        "NCRONTAB schedule of the mailbox poll in Azure (the timer trigger's "
+        "binding reads it); the dev host uses REPORTBACK_POLL_SECONDS instead.",
+    ),
+    "REPORTBACK_POLL_SECONDS": (
+        "10",
+        "Seconds between two polls of the reporting mailbox by the dev host.",
+    ),
+    "REPORTBACK_LOCAL_ROLE": (
+        "settings_admin",
+        "Role the dev host gives every local request: reader, reviewer or "
+        "settings_admin.",
+    ),
+}
+
+
+class ConfigError(ValueError):
+    """A setting is missing or invalid."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Config:
+    """Settings of one running app, built by ``load_config``."""
+
+    storage_connection_string: str
+    storage_account_name: str | None
+    storage_prefix: str
+    mailbox_dir: Path
+    reporting_mailbox: str | None
+    graph_base_url: str
+    default_sender: str
+    accepted_domains: tuple[str, ...]
+    poll_seconds: float
+    local_role: str
+
+    @property
+    def uses_graph(self) -> bool:
+        return bool(self.reporting_mailbox)
+
+
+def _read(environ: Mapping[str, str], name: str) -> str | None:
+    value = environ.get(name)
+    if value is None or value.strip() == "":
+        return SETTINGS[name][0]
+    return value.strip()
+
+
+def load_config(environ: Mapping[str, str] | None = None) -> Config:
+    """Build a ``Config`` from ``environ`` (default ``os.environ``).
+
+    Raises ConfigError naming the variable whose value is invalid.
+    """
+    env = os.environ if environ is None else environ
+    prefix = _read(env, "REPORTBACK_STORAGE_PREFIX") or ""
+    if prefix and not (prefix.isascii() and prefix.isalnum() and prefix.islower()):
+        raise ConfigError(
+            f"REPORTBACK_STORAGE_PREFIX={prefix!r} is invalid: use lowercase letters "
+            "and digits only"
+        )
+    poll = _read(env, "REPORTBACK_POLL_SECONDS") or "10"
+    try:
+        poll_seconds = float(poll)
+    except ValueError:
+        poll_seconds = -1.0
+    if poll_seconds <= 0:
+        raise ConfigError(
+            f"REPORTBACK_POLL_SECONDS={poll!r} is invalid: expected a positive number"
+        )
+    role = _read(env, "REPORTBACK_LOCAL_ROLE") or ""
+    if role not in ("reader", "reviewer", "settings_admin"):
+        raise ConfigError(
+            f"REPORTBACK_LOCAL_ROLE={role!r} is invalid: expected reader, reviewer "
+            "or settings_admin"
+        )
+    domains = _read(env, "REPORTBACK_ACCEPTED_DOMAINS") or ""
+    return Config(
+        storage_connection_string=_read(env, "AzureWebJobsStorage") or "",
+        storage_account_name=_read(env, "AzureWebJobsStorage__accountName"),
+        storage_prefix=prefix,
+        mailbox_dir=Path(_read(env, "REPORTBACK_MAILBOX_DIR") or ".local/mailbox"),
+        reporting_mailbox=_read(env, "REPORTBACK_REPORTING_MAILBOX"),
+        graph_base_url=(_read(env, "REPORTBACK_GRAPH_BASE_URL") or "").rstrip("/"),
+        default_sender=_read(env, "REPORTBACK_DEFAULT_SENDER") or "",
+        accepted_domains=tuple(
+            d.strip().lower() for d in domains.split(",") if d.strip()
+        ),
+        poll_seconds=poll_seconds,
+        local_role=role,
+    )

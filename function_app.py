@@ -1,0 +1,62 @@
+"""The Reportback Functions app: bindings only, each calling one package function."""
+
+from __future__ import annotations
+
+import logging
+
+import azure.functions as func
+
+from verdicts import api
+
+logger = logging.getLogger(__name__)
+
+app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+
+
+@app.timer_trigger(
+    schedule="%REPORTBACK_POLL_SCHEDULE%", arg_name="timer", run_on_startup=False
+)
+def poll_reporting_mailbox(timer: func.TimerRequest) -> None:
+    from intake.poller import poll_once
+    from runtime import get_runtime
+
+    runtime = get_runtime()
+    result = poll_once(runtime.mailbox, runtime.storage)
+    logger.info(
+        "poll done: %s messages seen, %s new reports, past_due=%s",
+        result.seen,
+        result.created,
+        timer.past_due,
+    )
+
+
+@app.queue_trigger(
+    arg_name="message", queue_name="notifications", connection="AzureWebJobsStorage"
+)
+def send_notification(message: func.QueueMessage) -> None:
+    from notifier.service import handle_notification, parse_queue_message
+    from runtime import get_runtime
+
+    runtime = get_runtime()
+    request = parse_queue_message(message.get_body())
+    handle_notification(
+        request,
+        storage=runtime.storage,
+        mailbox=runtime.mailbox,
+        default_sender=runtime.config.default_sender,
+    )
+
+
+@app.route(route="reports", methods=["GET"])
+def list_reports(req: func.HttpRequest) -> func.HttpResponse:
+    return api.list_reports(req)
+
+
+@app.route(route="reports/{id}", methods=["GET"])
+def get_report(req: func.HttpRequest) -> func.HttpResponse:
+    return api.get_report(req)
+
+
+@app.route(route="reports/{id}/verdict", methods=["POST"])
+def mark_verdict(req: func.HttpRequest) -> func.HttpResponse:
+    return api.mark_verdict(req)

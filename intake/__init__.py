@@ -1,0 +1,1 @@
+"""Reading the reporting mailbox and turning each message into a report."""

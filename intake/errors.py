@@ -1,0 +1,5 @@
+"""Errors raised by intake."""
+
+
+class IntakeError(Exception):
+    """Base class of intake errors."""

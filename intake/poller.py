@@ -1,0 +1,81 @@
+"""One poll of the reporting mailbox: store every new message as a report.
+
+Order per message: raw MIME to Blob Storage, then the report row. The mailbox cursor
+moves only after the whole batch is stored, so a crash at any step is completed by
+the next poll, and report ids derived from the message make that poll idempotent.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from intake.parser import parse_report, report_id_for
+from mailboxes import InboundMessage, Mailbox
+from storage import Storage
+from verdicts.model import ParseStatus, Report
+from verdicts.store import ReportStore
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PollResult:
+    seen: int
+    created: int
+
+
+def _parse(message: InboundMessage, report_id: str, blob_name: str) -> Report:
+    received_at = datetime.now(timezone.utc)
+    try:
+        report = parse_report(
+            message.mime,
+            report_id=report_id,
+            received_at=received_at,
+            mailbox_id=message.mailbox_id,
+            attached_originals=message.attached_originals,
+        )
+    except Exception as error:  # noqa: BLE001 - a parser bug must not lose a report
+        logger.exception("report %s could not be parsed", report_id)
+        report = Report(
+            id=report_id,
+            received_at=received_at,
+            mailbox_id=message.mailbox_id,
+            parse_status=ParseStatus.NEEDS_ATTENTION,
+            problems=[f"parser failed: {type(error).__name__}: {error}"],
+        )
+    report.raw_blob = blob_name
+    return report
+
+
+def store_message(message: InboundMessage, storage: Storage, reports: ReportStore) -> bool:
+    """Store one message's raw MIME and its report; return whether the report is new."""
+    report_id = report_id_for(message.mime)
+    if reports.exists(report_id):
+        logger.debug("report %s already stored", report_id)
+        return False
+    blob_name = f"{report_id}.eml"
+    storage.container("raw-reports").upload_blob(blob_name, message.mime, overwrite=True)
+    report = _parse(message, report_id, blob_name)
+    created = reports.add(report)
+    if created:
+        logger.info(
+            "report %s stored: status=%s kind=%s",
+            report_id,
+            report.parse_status.value,
+            report.kind.value,
+        )
+    return created
+
+
+def poll_once(mailbox: Mailbox, storage: Storage) -> PollResult:
+    """Store every message of one mailbox poll, then move the mailbox's cursor."""
+    batch = mailbox.poll()
+    reports = ReportStore(storage)
+    created = 0
+    for message in batch.messages:
+        if store_message(message, storage, reports):
+            created += 1
+    batch.commit()
+    return PollResult(seen=len(batch.messages), created=created)

@@ -1,0 +1,1 @@
+"""Rendering, sender choice, sending and delivery state of result notifications."""

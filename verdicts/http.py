@@ -1,0 +1,186 @@
+"""HTTP plumbing for the API: JSON bodies, problem+json errors and roles.
+
+Errors follow RFC 9457 (``application/problem+json``).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
+
+import azure.functions as func
+
+MAX_BODY_BYTES = 1024 * 1024
+PROBLEM_TYPE = "about:blank"
+
+
+class Role(IntEnum):
+    """API roles; each includes the rights of the ones below it."""
+
+    READER = 1
+    REVIEWER = 2
+    SETTINGS_ADMIN = 3
+
+
+ROLE_NAMES = {
+    "reader": Role.READER,
+    "reviewer": Role.REVIEWER,
+    "settings_admin": Role.SETTINGS_ADMIN,
+}
+
+
+class HttpProblem(Exception):
+    """An error that becomes a problem+json response."""
+
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str,
+        *,
+        field: str | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.field = field
+        self.extra = extra
+
+
+def problem_response(problem: HttpProblem) -> func.HttpResponse:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE,
+        "title": problem.title,
+        "status": problem.status,
+        "detail": problem.detail,
+    }
+    if problem.field:
+        body["field"] = problem.field
+    body.update(problem.extra)
+    return func.HttpResponse(
+        json.dumps(body),
+        status_code=problem.status,
+        mimetype="application/problem+json",
+    )
+
+
+def json_response(
+    data: Any, *, status: int = 200, headers: Mapping[str, str] | None = None
+) -> func.HttpResponse:
+    return func.HttpResponse(
+        json.dumps(data, ensure_ascii=False, default=str),
+        status_code=status,
+        mimetype="application/json",
+        headers=dict(headers or {}),
+    )
+
+
+def read_json_object(req: func.HttpRequest) -> dict[str, Any]:
+    """Return the request body as a JSON object, or raise a 400/413/415 problem."""
+    body = req.get_body() or b""
+    if len(body) > MAX_BODY_BYTES:
+        raise HttpProblem(
+            413,
+            "Payload too large",
+            f"request body is {len(body)} bytes; the limit is {MAX_BODY_BYTES}",
+        )
+    content_type = (req.headers.get("content-type") or "application/json").lower()
+    if "json" not in content_type:
+        raise HttpProblem(
+            415,
+            "Unsupported media type",
+            f"content type {content_type!r} is not supported; send application/json",
+        )
+    try:
+        data = json.loads(body or b"null")
+    except (ValueError, UnicodeDecodeError) as error:
+        raise HttpProblem(
+            400, "Malformed JSON", f"request body is not valid JSON: {error}"
+        ) from None
+    if not isinstance(data, dict):
+        raise HttpProblem(400, "Invalid body", "request body must be a JSON object")
+    return data
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller, as App Service authentication (or the dev host) describes it."""
+
+    name: str
+    role: Role | None
+
+
+def _auth_trusted() -> bool:
+    # App Service authentication removes client-sent X-MS-CLIENT-PRINCIPAL headers and
+    # sets its own; the platform sets WEBSITE_AUTH_ENABLED when it is on. The dev host
+    # does the same for local runs. Without it the header could be forged.
+    return os.environ.get("WEBSITE_AUTH_ENABLED", "").lower() == "true"
+
+
+def principal_from_request(req: func.HttpRequest) -> Principal | None:
+    """Decode ``X-MS-CLIENT-PRINCIPAL``; None when absent, untrusted or invalid."""
+    if not _auth_trusted():
+        return None
+    encoded = req.headers.get("x-ms-client-principal")
+    if not encoded:
+        return None
+    try:
+        data = json.loads(base64.b64decode(encoded, validate=True))
+    except (binascii.Error, ValueError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    role_type = data.get("role_typ") or "roles"
+    roles = [
+        claim.get("val")
+        for claim in data.get("claims") or []
+        if isinstance(claim, dict) and claim.get("typ") in (role_type, "roles")
+    ]
+    granted = [ROLE_NAMES[r] for r in roles if r in ROLE_NAMES]
+    return Principal(name=_principal_name(data), role=max(granted, default=None))
+
+
+def _principal_name(data: dict[str, Any]) -> str:
+    name_type = data.get("name_typ") or "name"
+    for claim in data.get("claims") or []:
+        if isinstance(claim, dict) and claim.get("typ") == name_type:
+            return str(claim.get("val"))
+    return "unknown"
+
+
+def require_role(req: func.HttpRequest, role: Role) -> Principal:
+    """Return the caller, or raise 401 when anonymous and 403 when the role is too low."""
+    principal = principal_from_request(req)
+    if principal is None:
+        raise HttpProblem(
+            401,
+            "Unauthorized",
+            "sign in with a role of reader, reviewer or settings_admin",
+        )
+    if principal.role is None or principal.role < role:
+        held = principal.role.name.lower() if principal.role else "no role"
+        raise HttpProblem(
+            403,
+            "Forbidden",
+            f"this action needs the role {role.name.lower()}; you have {held}",
+        )
+    return principal
+
+
+def encode_principal(name: str, role: str) -> str:
+    """Encode a client principal as App Service authentication sends it."""
+    data = {
+        "auth_typ": "aad",
+        "name_typ": "name",
+        "role_typ": "roles",
+        "claims": [{"typ": "name", "val": name}, {"typ": "roles", "val": role}],
+    }
+    return base64.b64encode(json.dumps(data).encode()).decode()

@@ -1,0 +1,147 @@
+"""The report and verdict model shared by intake, the review API and the notifier."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Kind(StrEnum):
+    EMAIL = "email"
+    TEAMS = "teams"
+
+
+class ReportedAs(StrEnum):
+    """What the reporter said the message was."""
+
+    PHISHING = "phishing"
+    JUNK = "junk"
+    NOT_JUNK = "not_junk"
+
+
+class Verdict(StrEnum):
+    """An admin's review result. Teams reports allow only the first two."""
+
+    NO_THREATS_FOUND = "no_threats_found"
+    PHISHING = "phishing"
+    SPAM = "spam"
+
+
+class SystemVerdict(StrEnum):
+    """Where the mail system put the original, read from its antispam headers."""
+
+    DELIVERED = "delivered"
+    JUNK = "junk"
+    PHISHING = "phishing"
+    UNKNOWN = "unknown"
+
+
+class Eligibility(StrEnum):
+    """How the report relates to the system's verdict; decides whether it can be marked."""
+
+    FALSE_NEGATIVE = "false_negative"
+    FALSE_POSITIVE = "false_positive"
+    AGREES = "agrees"
+    UNKNOWN = "unknown"
+
+
+class ParseStatus(StrEnum):
+    PARSED = "parsed"
+    NEEDS_ATTENTION = "needs_attention"
+
+
+# Fields kept as JSON text in Table Storage, which has no list or map properties.
+_JSON_FIELDS = ("authentication", "urls", "attachments", "problems", "details")
+
+
+@dataclass(kw_only=True)
+class Report:
+    """One user report of a message, as stored in the ``reports`` table."""
+
+    id: str
+    kind: Kind = Kind.EMAIL
+    received_at: datetime
+    mailbox_id: str = ""
+    raw_blob: str = ""
+    reporter_address: str = ""
+    reporter_name: str = ""
+    reported_as: ReportedAs = ReportedAs.PHISHING
+    language: str = ""
+    wrapper_message_id: str = ""
+    original_sender: str = ""
+    original_sender_name: str = ""
+    original_subject: str = ""
+    original_date: str = ""
+    original_message_id: str = ""
+    system_verdict: SystemVerdict = SystemVerdict.UNKNOWN
+    eligibility: Eligibility = Eligibility.UNKNOWN
+    campaign_key: str = ""
+    authentication: dict[str, str] = field(default_factory=dict)
+    urls: list[str] = field(default_factory=list)
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+    parse_status: ParseStatus = ParseStatus.PARSED
+    problems: list[str] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+    verdict: Verdict | None = None
+    verdict_version: int = 0
+    verdict_at: datetime | None = None
+    verdict_by: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the report as the API shows it."""
+        data = asdict(self)
+        data["received_at"] = self.received_at.isoformat()
+        data["verdict_at"] = self.verdict_at.isoformat() if self.verdict_at else None
+        return data
+
+
+_ENUMS = {
+    "kind": Kind,
+    "reported_as": ReportedAs,
+    "system_verdict": SystemVerdict,
+    "eligibility": Eligibility,
+    "parse_status": ParseStatus,
+}
+
+
+def report_to_entity(report: Report) -> dict[str, Any]:
+    """Return the Table entity of ``report`` (keys ``PartitionKey``/``RowKey``)."""
+    entity: dict[str, Any] = {"PartitionKey": "report", "RowKey": report.id}
+    for item in fields(report):
+        value = getattr(report, item.name)
+        if item.name == "id":
+            continue
+        if item.name in _JSON_FIELDS:
+            value = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        elif isinstance(value, StrEnum):
+            value = value.value
+        if value is None:
+            continue
+        entity[item.name] = value
+    return entity
+
+
+def report_from_entity(entity: dict[str, Any]) -> Report:
+    """Rebuild a Report from its Table entity, ignoring properties it does not know."""
+    known = {item.name for item in fields(Report)}
+    values: dict[str, Any] = {"id": entity["RowKey"]}
+    for name, value in entity.items():
+        if name not in known or name == "id":
+            continue
+        if name in _JSON_FIELDS:
+            value = json.loads(value) if value else None
+            if value is None:
+                continue
+        elif name in _ENUMS:
+            value = _ENUMS[name](value)
+        elif name == "verdict":
+            value = Verdict(value) if value else None
+        elif name in ("received_at", "verdict_at") and isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        elif name == "verdict_version":
+            value = int(value)
+        values[name] = value
+    return Report(**values)

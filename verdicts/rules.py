@@ -1,0 +1,32 @@
+"""Review rules: which reports can be marked, and with which verdicts."""
+
+from __future__ import annotations
+
+from verdicts.errors import Conflict, NotAllowed
+from verdicts.model import Eligibility, Kind, Report, Verdict
+
+ALLOWED_VERDICTS: dict[Kind, tuple[Verdict, ...]] = {
+    Kind.EMAIL: (Verdict.NO_THREATS_FOUND, Verdict.PHISHING, Verdict.SPAM),
+    Kind.TEAMS: (Verdict.NO_THREATS_FOUND, Verdict.PHISHING),
+}
+
+# A report is markable when it disagrees with the mail system, or when the system's
+# verdict cannot be told from the original's headers (so a reviewer decides).
+MARKABLE = (Eligibility.FALSE_NEGATIVE, Eligibility.FALSE_POSITIVE, Eligibility.UNKNOWN)
+
+
+def check_can_mark(report: Report, verdict: Verdict) -> None:
+    """Raise NotAllowed or Conflict unless ``verdict`` may be recorded on ``report``."""
+    allowed = ALLOWED_VERDICTS[report.kind]
+    if verdict not in allowed:
+        names = ", ".join(v.value for v in allowed)
+        raise NotAllowed(
+            f"verdict {verdict.value!r} is not allowed for a {report.kind.value} "
+            f"report; expected one of: {names}"
+        )
+    if report.eligibility not in MARKABLE:
+        raise Conflict(
+            f"report {report.id!r} agrees with the mail system's verdict "
+            f"({report.system_verdict.value}); only false positives and false "
+            "negatives can be marked"
+        )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import shutil
-from email.message import EmailMessage
+import uuid
 from email.utils import format_datetime, localtime, make_msgid
 from pathlib import Path
 
@@ -29,25 +29,34 @@ def wrap_original(
     note: str = "Reported from Outlook.",
     filename: str = "reported message.eml",
 ) -> bytes:
-    """Return a report that attaches ``original`` unmodified as message/rfc822."""
-    wrapper = EmailMessage()
-    wrapper["From"] = f"{reporter_name} <{reporter}>" if reporter_name else reporter
-    wrapper["To"] = "phishing-reports@example.com"
-    wrapper["Subject"] = PREFIXES[reported_as] + "reported message"
-    wrapper["Date"] = format_datetime(localtime())
-    wrapper["Message-ID"] = make_msgid(domain="example.com")
-    wrapper.set_content(note)
-    # Attaching as application/octet-stream keeps the original's bytes exactly; the
-    # Content-Type is then corrected to message/rfc822 as report add-ins send it.
-    wrapper.add_attachment(
-        original,
-        maintype="application",
-        subtype="octet-stream",
-        filename=filename,
+    """Return a report that attaches ``original`` byte for byte as message/rfc822.
+
+    The wrapper is written by hand rather than with ``email`` so that not one byte of
+    the original changes (no re-encoding, no re-folded headers).
+    """
+    boundary = "reportback-" + uuid.uuid4().hex
+    sender = f"{reporter_name} <{reporter}>" if reporter_name else reporter
+    head = (
+        f"From: {sender}\r\n"
+        "To: phishing-reports@example.com\r\n"
+        f"Subject: {PREFIXES[reported_as]}reported message\r\n"
+        f"Date: {format_datetime(localtime())}\r\n"
+        f"Message-ID: {make_msgid(domain='example.com')}\r\n"
+        "MIME-Version: 1.0\r\n"
+        f'Content-Type: multipart/mixed; boundary="{boundary}"\r\n'
+        "\r\n"
+        f"--{boundary}\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n"
+        "\r\n"
+        f"{note}\r\n"
+        f"--{boundary}\r\n"
+        "Content-Type: message/rfc822\r\n"
+        "Content-Transfer-Encoding: 8bit\r\n"
+        f'Content-Disposition: attachment; filename="{filename}"\r\n'
+        "\r\n"
     )
-    attachment = wrapper.get_payload()[-1]
-    attachment.replace_header("Content-Type", "message/rfc822")
-    return wrapper.as_bytes()
+    tail = f"\r\n--{boundary}--\r\n"
+    return head.encode("utf-8") + original + tail.encode("ascii")
 
 
 def seed_mailbox(

@@ -47,16 +47,16 @@ def send_notification(message: func.QueueMessage) -> None:
     )
 
 
-@app.route(route="reports", methods=["GET"])
+@app.route(route="api/reports", methods=["GET"])
 def list_reports(req: func.HttpRequest) -> func.HttpResponse:
     return api.list_reports(req)
 
 
-@app.route(route="reports/{id}", methods=["GET"])
+@app.route(route="api/reports/{id}", methods=["GET"])
 def get_report(req: func.HttpRequest) -> func.HttpResponse:
     return api.get_report(req)
 
 
-@app.route(route="reports/{id}/verdict", methods=["POST"])
+@app.route(route="api/reports/{id}/verdict", methods=["POST"])
 def mark_verdict(req: func.HttpRequest) -> func.HttpResponse:
     return api.mark_verdict(req)

@@ -14,7 +14,7 @@ from pathlib import Path
 logger = logging.getLogger(__name__)
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-PORTS = (10000, 10001, 10002)  # blob, queue, table
+DEFAULT_PORTS = (10000, 10001, 10002)  # blob, queue, table
 START_TIMEOUT_SECONDS = 30.0
 
 
@@ -28,8 +28,8 @@ def _port_open(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def is_running() -> bool:
-    return all(_port_open(port) for port in PORTS)
+def is_running(ports: tuple[int, int, int] = DEFAULT_PORTS) -> bool:
+    return all(_port_open(port) for port in ports)
 
 
 def azurite_command() -> str:
@@ -45,14 +45,22 @@ def azurite_command() -> str:
 
 
 @contextlib.contextmanager
-def azurite_running(location: Path, *, in_memory: bool = False) -> Iterator[bool]:
-    """Run Azurite for the duration of the block; yield whether this call started it."""
-    if is_running():
+def azurite_running(
+    location: Path,
+    *,
+    in_memory: bool = False,
+    ports: tuple[int, int, int] = DEFAULT_PORTS,
+) -> Iterator[bool]:
+    """Run Azurite for the duration of the block; yield whether this call started it.
+
+    ``ports`` are the blob, queue and table ports.
+    """
+    if is_running(ports):
         yield False
         return
-    if any(_port_open(port) for port in PORTS):
+    if any(_port_open(port) for port in ports):
         raise AzuriteError(
-            f"some of the ports {PORTS} are in use by something that is not Azurite"
+            f"some of the ports {ports} are in use by something that is not Azurite"
         )
     location.mkdir(parents=True, exist_ok=True)
     command = [
@@ -60,9 +68,9 @@ def azurite_running(location: Path, *, in_memory: bool = False) -> Iterator[bool
         "--silent",
         "--disableTelemetry",
         "--skipApiVersionCheck",
-        "--blobHost", "127.0.0.1",
-        "--queueHost", "127.0.0.1",
-        "--tableHost", "127.0.0.1",
+        "--blobHost", "127.0.0.1", "--blobPort", str(ports[0]),
+        "--queueHost", "127.0.0.1", "--queuePort", str(ports[1]),
+        "--tableHost", "127.0.0.1", "--tablePort", str(ports[2]),
     ]  # fmt: skip
     # Azurite rejects --location together with --inMemoryPersistence.
     command += ["--inMemoryPersistence"] if in_memory else ["--location", str(location)]
@@ -70,7 +78,7 @@ def azurite_running(location: Path, *, in_memory: bool = False) -> Iterator[bool
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while not is_running():
+        while not is_running(ports):
             if process.poll() is not None:
                 raise AzuriteError(
                     f"azurite exited with code {process.returncode}; "
@@ -78,7 +86,7 @@ def azurite_running(location: Path, *, in_memory: bool = False) -> Iterator[bool
                 )
             if time.monotonic() > deadline:
                 raise AzuriteError(
-                    f"azurite did not open ports {PORTS} within "
+                    f"azurite did not open ports {ports} within "
                     f"{START_TIMEOUT_SECONDS:.0f} s"
                 )
             time.sleep(0.1)

@@ -1,4 +1,8 @@
-"""The dev host's HTTP server: Functions HTTP routes under ``/api``."""
+"""The dev host's HTTP server for the app's HTTP routes.
+
+``host.json`` sets an empty route prefix so that the app can serve its portal at
+``/``; API routes spell out their ``api/`` prefix.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,6 @@ from verdicts.http import encode_principal
 
 logger = logging.getLogger(__name__)
 
-API_PREFIX = "/api"
 MAX_BODY_BYTES = 8 * 1024 * 1024
 
 
@@ -86,9 +89,6 @@ class _Handler(BaseHTTPRequestHandler):
         headers["x-ms-client-principal"] = encode_principal(
             "local-user", self.server.local_role
         )
-        if not url.path.startswith(API_PREFIX + "/") and url.path != API_PREFIX:
-            self._send(_problem(404, "Not found", f"no route matches {url.path}"))
-            return
         request = func.HttpRequest(
             method=self.command,
             url=f"http://{self.headers.get('Host', '127.0.0.1')}{self.path}",
@@ -96,7 +96,7 @@ class _Handler(BaseHTTPRequestHandler):
             params=dict(parse_qsl(url.query)),
             body=body,
         )
-        path = url.path[len(API_PREFIX) :]
+        path = url.path
         try:
             response = self.server.dispatch(request, path)
         except Exception:  # noqa: BLE001 - the one top-level catch of a request

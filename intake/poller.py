@@ -49,14 +49,18 @@ def _parse(message: InboundMessage, report_id: str, blob_name: str) -> Report:
     return report
 
 
-def store_message(message: InboundMessage, storage: Storage, reports: ReportStore) -> bool:
+def store_message(
+    message: InboundMessage, storage: Storage, reports: ReportStore
+) -> bool:
     """Store one message's raw MIME and its report; return whether the report is new."""
     report_id = report_id_for(message.mime)
     if reports.exists(report_id):
         logger.debug("report %s already stored", report_id)
         return False
     blob_name = f"{report_id}.eml"
-    storage.container("raw-reports").upload_blob(blob_name, message.mime, overwrite=True)
+    storage.container("raw-reports").upload_blob(
+        blob_name, message.mime, overwrite=True
+    )
     report = _parse(message, report_id, blob_name)
     created = reports.add(report)
     if created:

@@ -32,7 +32,9 @@ class FolderMailbox:
     def poll(self) -> PollBatch:
         paths = sorted(p for p in self.inbox.iterdir() if p.is_file())
         paths = [p for p in paths if not p.name.startswith(".")][: self.max_batch]
-        messages = [InboundMessage(mailbox_id=p.name, mime=p.read_bytes()) for p in paths]
+        messages = [
+            InboundMessage(mailbox_id=p.name, mime=p.read_bytes()) for p in paths
+        ]
         logger.debug("folder inbox has %s new messages", len(messages))
 
         def commit() -> None:

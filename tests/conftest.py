@@ -30,9 +30,7 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> None:
 
 
 @pytest.fixture
-def runtime(
-    azurite: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Runtime:
+def runtime(azurite: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Runtime:
     """A runtime on fresh tables, queues and containers, and an empty folder mailbox."""
     prefix = "t" + uuid.uuid4().hex[:12]
     monkeypatch.setenv("REPORTBACK_STORAGE_PREFIX", prefix)
@@ -75,7 +73,9 @@ def http_request(
     """Build a request as the Functions runtime passes it, signed in with ``role``."""
     all_headers = {"content-type": "application/json"}
     if role is not None:
-        all_headers["x-ms-client-principal"] = encode_principal("alex@example.com", role)
+        all_headers["x-ms-client-principal"] = encode_principal(
+            "alex@example.com", role
+        )
     all_headers.update(headers or {})
     if body is None:
         data = b""
@@ -85,7 +85,7 @@ def http_request(
         data = json.dumps(body).encode()
     return func.HttpRequest(
         method=method,
-        url=f"http://127.0.0.1:7071/api/{path}",
+        url=f"http://127.0.0.1:7071/{path}",
         headers=all_headers,
         params=params or {},
         route_params=route_params or {},

@@ -34,7 +34,9 @@ def _deliver_queued(runtime) -> int:
 
 
 def _report_id_for_reporter(address: str) -> str:
-    listing = response_json(function_app.list_reports(http_request("GET", "reports")))
+    listing = response_json(
+        function_app.list_reports(http_request("GET", "api/reports"))
+    )
     (item,) = [r for r in listing["items"] if r["reporter_address"] == address]
     return item["id"]
 
@@ -57,7 +59,7 @@ def test_report_marked_phishing_notifies_reporter(runtime):
     response = function_app.mark_verdict(
         http_request(
             "POST",
-            f"reports/{report_id}/verdict",
+            f"api/reports/{report_id}/verdict",
             route_params={"id": report_id},
             body={"verdict": "phishing"},
             role="reviewer",
@@ -95,7 +97,9 @@ def test_poll_twice_creates_one_report(runtime):
     shutil.copy(SEED_DIR / "02-junk-newsletter.eml", inbox / "again.eml")
     _poll()
 
-    listing = response_json(function_app.list_reports(http_request("GET", "reports")))
+    listing = response_json(
+        function_app.list_reports(http_request("GET", "api/reports"))
+    )
     assert len(listing["items"]) == 1
 
 
@@ -109,7 +113,7 @@ def test_outdated_verdict_version_is_not_sent(runtime):
         response = function_app.mark_verdict(
             http_request(
                 "POST",
-                f"reports/{report_id}/verdict",
+                f"api/reports/{report_id}/verdict",
                 route_params={"id": report_id},
                 body={"verdict": verdict},
             )

@@ -76,7 +76,10 @@ def mark_report(
             notification_message(report_id, report.verdict_version)
         )
     logger.info(
-        "report %s marked %s (version %s)", report_id, verdict.value, report.verdict_version
+        "report %s marked %s (version %s)",
+        report_id,
+        verdict.value,
+        report.verdict_version,
     )
     return MarkResult(report, etag, changed=True, notified=notify)
 

@@ -40,10 +40,15 @@ def fit_entity(entity: dict[str, Any]) -> dict[str, Any]:
             fitted[name] = truncate_utf16(value, MAX_STRING_CHARS)
             if name in ("urls", "attachments", "problems", "details", "authentication"):
                 # Cut JSON cannot be parsed back, so store a marker instead.
-                fitted[name] = json.dumps({"truncated": True}) if name in (
-                    "details",
-                    "authentication",
-                ) else "[]"
+                fitted[name] = (
+                    json.dumps({"truncated": True})
+                    if name
+                    in (
+                        "details",
+                        "authentication",
+                    )
+                    else "[]"
+                )
     check_entity_limits(fitted)
     return fitted
 

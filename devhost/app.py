@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
@@ -18,12 +19,15 @@ logger = logging.getLogger(__name__)
 QUEUE_POLL_SECONDS = 0.5
 
 
+@functools.cache
 def _collect(app: func.FunctionApp):
-    """Return HTTP routes, callables by name, the queue function and the timer."""
+    """Return HTTP routes, callables by name, the queue function and the timer.
+
+    Cached because ``FunctionApp.get_functions`` raises when called twice on one app.
+    """
     routes: list[Route] = []
     functions = {}
     queue_function = timer_function = None
-    # get_functions may be called only once per app object.
     for function in app.get_functions():
         name = function.get_function_name()
         trigger = function.get_trigger()

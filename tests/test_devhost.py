@@ -1,0 +1,110 @@
+"""The dev host serves the app's real HTTP functions over loopback."""
+
+from __future__ import annotations
+
+import base64
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+
+from devhost.routes import Route, find_route
+
+
+def _route(template: str, *methods: str) -> Route:
+    return Route(template, frozenset(methods), template)
+
+
+ROUTES = [
+    _route("api/reports", "GET"),
+    _route("api/reports/{id}", "GET"),
+    _route("api/reports/{id}/verdict", "POST"),
+    _route("api/reports/stats", "GET"),
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "template", "params"),
+    [
+        ("GET", "/api/reports", "api/reports", {}),
+        ("GET", "/api/reports/abc", "api/reports/{id}", {"id": "abc"}),
+        ("POST", "/api/reports/abc/verdict", "api/reports/{id}/verdict", {"id": "abc"}),
+        ("GET", "/api/reports/stats", "api/reports/stats", {}),
+        ("GET", "/api/reports/a%2Fb", "api/reports/{id}", {"id": "a/b"}),
+    ],
+)
+def test_find_route_prefers_literal_segments(method, path, template, params):
+    route, found, matched = find_route(ROUTES, method, path)
+    assert route is not None
+    assert route.template == template
+    assert found == params
+    assert matched is True
+
+
+def test_find_route_tells_wrong_method_from_unknown_path():
+    assert find_route(ROUTES, "DELETE", "/api/reports/abc") == (None, {}, True)
+    assert find_route(ROUTES, "GET", "/api/nothing/here") == (None, {}, False)
+
+
+@pytest.fixture
+def devhost(runtime, monkeypatch):
+    from devhost.app import DevHost
+
+    monkeypatch.setenv("REPORTBACK_LOCAL_ROLE", "reader")
+    from runtime import reset_runtime
+
+    reset_runtime()
+    host = DevHost(port=0, seed=False)
+    host.start()
+    yield f"http://127.0.0.1:{host.port}"
+    host.stop()
+
+
+def _call(url: str, *, method: str = "GET", body: bytes | None = None, headers=None):
+    request = urllib.request.Request(
+        url, data=body, method=method, headers=headers or {}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+def test_devhost_serves_reports_with_local_role(devhost):
+    status, headers, body = _call(f"{devhost}/api/reports")
+    assert status == 200
+    assert headers["Content-Type"].startswith("application/json")
+    assert json.loads(body)["items"] == []
+
+
+def test_devhost_ignores_client_sent_principal(devhost):
+    forged = base64.b64encode(
+        json.dumps(
+            {"claims": [{"typ": "roles", "val": "settings_admin"}], "role_typ": "roles"}
+        ).encode()
+    ).decode()
+    status, headers, body = _call(
+        f"{devhost}/api/reports/abc/verdict",
+        method="POST",
+        body=b'{"verdict": "phishing"}',
+        headers={"Content-Type": "application/json", "X-MS-CLIENT-PRINCIPAL": forged},
+    )
+    # The local role is reader, so the forged settings_admin principal must not count.
+    assert status == 403
+    assert headers["Content-Type"].startswith("application/problem+json")
+    assert json.loads(body)["detail"] == (
+        "this action needs the role reviewer; you have reader"
+    )
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [("GET", "/api/no-such-route", 404), ("DELETE", "/api/reports", 405)],
+)
+def test_devhost_unknown_route_and_method_are_problems(devhost, method, path, status):
+    code, headers, body = _call(f"{devhost}{path}", method=method)
+    assert code == status
+    assert headers["Content-Type"].startswith("application/problem+json")
+    assert json.loads(body)["status"] == status

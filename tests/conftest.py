@@ -70,8 +70,14 @@ def http_request(
     role: str | None = "settings_admin",
     headers: dict[str, str] | None = None,
 ) -> func.HttpRequest:
-    """Build a request as the Functions runtime passes it, signed in with ``role``."""
-    all_headers = {"content-type": "application/json"}
+    """Build a request as the Functions runtime passes it, signed in with ``role``.
+
+    It carries the header state-changing API calls need, as the portal sends it.
+    """
+    all_headers = {
+        "content-type": "application/json",
+        "x-requested-with": "XMLHttpRequest",
+    }
     if role is not None:
         all_headers["x-ms-client-principal"] = encode_principal(
             "alex@example.com", role

@@ -13,11 +13,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
+from urllib.parse import urlsplit
 
 import azure.functions as func
 
 MAX_BODY_BYTES = 1024 * 1024
 PROBLEM_TYPE = "about:blank"
+
+# Methods that change state, and the header they must carry (any non-empty value).
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+REQUEST_HEADER = "X-Requested-With"
+# Sec-Fetch-Site values accepted from a browser. "none" means the user started the
+# request, as with a bookmark. Same-site and cross-site requests are rejected.
+ALLOWED_FETCH_SITES = frozenset({"same-origin", "none"})
 
 
 class Role(IntEnum):
@@ -156,8 +164,54 @@ def _principal_name(data: dict[str, Any]) -> str:
     return "unknown"
 
 
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def check_same_origin(req: func.HttpRequest) -> None:
+    """Raise 403 unless a state-changing request comes from this app's own origin.
+
+    A browser sends a custom header to another origin only after a CORS preflight,
+    and this app approves none, so requiring REQUEST_HEADER keeps forms and scripts
+    of other sites out. Origin and Sec-Fetch-Site, when a browser sends them, must
+    name this origin as well. Clients that are not browsers send only the header.
+    """
+    if req.method.upper() not in UNSAFE_METHODS:
+        return
+    if not (req.headers.get(REQUEST_HEADER.lower()) or "").strip():
+        raise HttpProblem(
+            403,
+            "Cross-site request rejected",
+            f"{req.method.upper()} requests must send the header {REQUEST_HEADER} "
+            "(any value, for example XMLHttpRequest)",
+            field=REQUEST_HEADER,
+        )
+    origin = req.headers.get("origin")
+    if origin is not None and origin.lower() != _origin_of(req.url):
+        raise HttpProblem(
+            403,
+            "Cross-site request rejected",
+            f"Origin {origin!r} does not match this app's origin "
+            f"{_origin_of(req.url)!r}",
+            field="Origin",
+        )
+    site = req.headers.get("sec-fetch-site")
+    if site is not None and site.lower() not in ALLOWED_FETCH_SITES:
+        raise HttpProblem(
+            403,
+            "Cross-site request rejected",
+            f"Sec-Fetch-Site {site!r} is not allowed; expected same-origin",
+            field="Sec-Fetch-Site",
+        )
+
+
 def require_role(req: func.HttpRequest, role: Role) -> Principal:
-    """Return the caller, or raise 401 when anonymous and 403 when the role is too low."""
+    """Return the caller, or raise 401 when anonymous and 403 when the role is too low.
+
+    State-changing requests must also pass ``check_same_origin`` (403 otherwise).
+    """
+    check_same_origin(req)
     principal = principal_from_request(req)
     if principal is None:
         raise HttpProblem(

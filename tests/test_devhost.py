@@ -89,7 +89,11 @@ def test_devhost_ignores_client_sent_principal(devhost):
         f"{devhost}/api/reports/abc/verdict",
         method="POST",
         body=b'{"verdict": "phishing"}',
-        headers={"Content-Type": "application/json", "X-MS-CLIENT-PRINCIPAL": forged},
+        headers={
+            "Content-Type": "application/json",
+            "X-Requested-With": "XMLHttpRequest",
+            "X-MS-CLIENT-PRINCIPAL": forged,
+        },
     )
     # The local role is reader, so the forged settings_admin principal must not count.
     assert status == 403

@@ -54,7 +54,18 @@ class ParseStatus(StrEnum):
 
 
 # Fields kept as JSON text in Table Storage, which has no list or map properties.
-_JSON_FIELDS = ("authentication", "urls", "attachments", "problems", "details")
+JSON_FIELDS = (
+    "authentication",
+    "urls",
+    "url_hosts",
+    "attachments",
+    "problems",
+    "details",
+    "original_reply_to",
+    "original_to",
+    "original_cc",
+    "truncated_fields",
+)
 
 
 @dataclass(kw_only=True)
@@ -76,14 +87,48 @@ class Report:
     original_subject: str = ""
     original_date: str = ""
     original_message_id: str = ""
+    # How the original reached the reporting mailbox: "eml" (an attached RFC 5322
+    # message), "msg" (an attached Outlook file), "graph_item" (a Graph item
+    # attachment), "inline_forward" (quoted in the body), "headers" (only its header
+    # section, as abuse reports attach it), or "" when none was found.
+    original_format: str = ""
+    # Address in the Sender header, when the original has one.
+    original_sender_header: str = ""
+    original_reply_to: list[str] = field(default_factory=list)
+    original_return_path: str = ""
+    original_to: list[str] = field(default_factory=list)
+    original_cc: list[str] = field(default_factory=list)
+    # X-MS-Exchange-Organization-Network-Message-Id, Exchange Online's id of the
+    # original, the key to find it in message trace and threat explorer.
+    original_network_message_id: str = ""
+    # Exchange Online's antispam stamp on the original: spam filtering verdict
+    # (SFV), spam confidence level (SCL), protection policy category (CAT), bulk
+    # complaint level (BCL) and the mailbox folder it was delivered to (dest: "I"
+    # inbox, "J" junk, "C" custom).
+    antispam_sfv: str = ""
+    antispam_scl: int | None = None
+    antispam_cat: str = ""
+    antispam_bcl: int | None = None
+    antispam_dest: str = ""
     system_verdict: SystemVerdict = SystemVerdict.UNKNOWN
     eligibility: Eligibility = Eligibility.UNKNOWN
     campaign_key: str = ""
+    # SPF, DKIM, DMARC and composite authentication results, e.g. {"spf": "fail"}.
     authentication: dict[str, str] = field(default_factory=dict)
     urls: list[str] = field(default_factory=list)
+    # Lower-case host names of ``urls``, deduplicated, in order of first appearance.
+    url_hosts: list[str] = field(default_factory=list)
+    # One entry per attachment of the original: name, content_type, size, sha256.
     attachments: list[dict[str, Any]] = field(default_factory=list)
+    # The start of the original's text, whitespace collapsed.
+    body_preview: str = ""
     parse_status: ParseStatus = ParseStatus.PARSED
+    # Why a reviewer must look, when parse_status is needs_attention.
+    attention_reason: str = ""
+    # Defects found while parsing; a report can be parsed and still have some.
     problems: list[str] = field(default_factory=list)
+    # Properties cut to fit Table Storage; the raw MIME blob keeps the full data.
+    truncated_fields: list[str] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
     verdict: Verdict | None = None
     verdict_version: int = 0
@@ -114,7 +159,7 @@ def report_to_entity(report: Report) -> dict[str, Any]:
         value = getattr(report, item.name)
         if item.name == "id":
             continue
-        if item.name in _JSON_FIELDS:
+        if item.name in JSON_FIELDS:
             value = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
         elif isinstance(value, StrEnum):
             value = value.value
@@ -131,7 +176,7 @@ def report_from_entity(entity: dict[str, Any]) -> Report:
     for name, value in entity.items():
         if name not in known or name == "id":
             continue
-        if name in _JSON_FIELDS:
+        if name in JSON_FIELDS:
             value = json.loads(value) if value else None
             if value is None:
                 continue
@@ -141,7 +186,7 @@ def report_from_entity(entity: dict[str, Any]) -> Report:
             value = Verdict(value) if value else None
         elif name in ("received_at", "verdict_at") and isinstance(value, str):
             value = datetime.fromisoformat(value)
-        elif name == "verdict_version":
+        elif name in ("verdict_version", "antispam_scl", "antispam_bcl"):
             value = int(value)
         values[name] = value
     return Report(**values)

@@ -17,9 +17,14 @@ from azure.core.exceptions import (
 )
 
 from storage import Storage, check_entity_limits, check_key
-from storage.keys import MAX_STRING_CHARS, truncate_utf16
+from storage.keys import MAX_ENTITY_BYTES, MAX_STRING_CHARS, truncate_utf16
 from verdicts.errors import Conflict, ReportNotFound
-from verdicts.model import Report, report_from_entity, report_to_entity
+from verdicts.model import (
+    JSON_FIELDS,
+    Report,
+    report_from_entity,
+    report_to_entity,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -33,24 +38,89 @@ class StoredReport:
 
 
 def fit_entity(entity: dict[str, Any]) -> dict[str, Any]:
-    """Truncate string properties that Azure would reject; the raw blob keeps all."""
+    """Cut properties that Azure would reject and list them in ``truncated_fields``.
+
+    A string longer than 32K UTF-16 code units is truncated. A JSON list keeps as
+    many leading items as fit, so it stays valid JSON; a JSON object that does not
+    fit becomes ``{"truncated": true}``. If the entity is still over 1 MiB, its
+    largest properties are halved until it fits. The raw MIME blob keeps all data.
+    """
     fitted = dict(entity)
+    truncated: list[str] = []
     for name, value in entity.items():
-        if isinstance(value, str) and len(value) > MAX_STRING_CHARS // 2:
-            fitted[name] = truncate_utf16(value, MAX_STRING_CHARS)
-            if name in ("urls", "attachments", "problems", "details", "authentication"):
-                # Cut JSON cannot be parsed back, so store a marker instead.
-                fitted[name] = (
-                    json.dumps({"truncated": True})
-                    if name
-                    in (
-                        "details",
-                        "authentication",
-                    )
-                    else "[]"
-                )
+        if isinstance(value, str) and _utf16_units(value) > MAX_STRING_CHARS:
+            fitted[name] = _fit_property(name, value, MAX_STRING_CHARS)
+            truncated.append(name)
+    while _entity_bytes(fitted) > MAX_ENTITY_BYTES:
+        name = max(
+            (n for n, v in fitted.items() if isinstance(v, str) and n not in _KEYS),
+            key=lambda n: len(fitted[n]),
+        )
+        units = _utf16_units(fitted[name]) // 2
+        if units == 0:
+            break
+        fitted[name] = _fit_property(name, fitted[name], units)
+        if name not in truncated:
+            truncated.append(name)
+    if truncated:
+        fitted["truncated_fields"] = _fit_property(
+            "truncated_fields",
+            json.dumps(list(dict.fromkeys(_previous_truncated(entity) + truncated))),
+            MAX_STRING_CHARS,
+        )
     check_entity_limits(fitted)
     return fitted
+
+
+_KEYS = ("PartitionKey", "RowKey")
+
+
+def _fit_property(name: str, value: str, max_units: int) -> str:
+    if name not in JSON_FIELDS:
+        return truncate_utf16(value, max_units)
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return "[]"
+    if not isinstance(data, list):
+        return json.dumps({"truncated": True})
+    # Bisect the number of leading items whose JSON fits.
+    low, high = 0, len(data)
+    while low < high:
+        middle = (low + high + 1) // 2
+        text = json.dumps(data[:middle], ensure_ascii=False, separators=(",", ":"))
+        if _utf16_units(text) <= max_units:
+            low = middle
+        else:
+            high = middle - 1
+    return json.dumps(data[:low], ensure_ascii=False, separators=(",", ":"))
+
+
+def _previous_truncated(entity: dict[str, Any]) -> list[str]:
+    try:
+        previous = json.loads(entity.get("truncated_fields") or "[]")
+    except ValueError:
+        return []
+    if not isinstance(previous, list):
+        return []
+    return [name for name in previous if isinstance(name, str)]
+
+
+def _utf16_units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _entity_bytes(entity: dict[str, Any]) -> int:
+    total = 0
+    for name, value in entity.items():
+        total += 2 * len(name)
+        if isinstance(value, str):
+            total += 2 * _utf16_units(value)
+        elif isinstance(value, bytes):
+            total += len(value)
+        else:
+            total += 8
+    return total
 
 
 class ReportStore:

@@ -1,22 +1,34 @@
 """Turn a message of the reporting mailbox into a Report.
 
 Bad mail is normal here: like the standard library's ``email`` package, the parser
-never raises on malformed input. It records what it can read, lists problems as data
-on the report and sets ``needs_attention`` when a reviewer must look.
+never raises on malformed input. It records what it can read, lists problems as
+data on the report, and sets ``needs_attention`` with a reason only when a reviewer
+must look: no reporter, no original or more than one, an original read from an
+inline forward or that could not be read at all.
 """
 
 from __future__ import annotations
 
-import email
-import email.policy
 import hashlib
+import logging
 import re
 from collections.abc import Sequence
 from datetime import datetime
-from email.message import EmailMessage, Message
-from email.utils import getaddresses
+from email.message import Message
 
+from intake import antispam, extract
+from intake.forward import forwarded_message
+from intake.mime import addresses, header, load
+from intake.originals import (
+    Original,
+    attached_originals,
+    from_bytes,
+    originals_from_mailbox,
+)
+from intake.outlook import is_outlook_file
 from verdicts.model import Kind, ParseStatus, Report, ReportedAs
+
+logger = logging.getLogger(__name__)
 
 # Subject prefixes of the reporting-mailbox format for third-party report add-ins.
 # Text after the prefix is ignored; no prefix means phishing.
@@ -24,6 +36,18 @@ _PREFIXES = (
     (re.compile(r"^\s*(1\||junk:)", re.IGNORECASE), ReportedAs.JUNK),
     (re.compile(r"^\s*(2\||not junk:)", re.IGNORECASE), ReportedAs.NOT_JUNK),
     (re.compile(r"^\s*(3\||phishing:)", re.IGNORECASE), ReportedAs.PHISHING),
+)
+MAX_PROBLEMS = 50
+# Errors the standard library's email package raises on malformed input that it
+# does not turn into defects (for example IndexError from a Message-ID parser).
+_MALFORMED_INPUT_ERRORS = (
+    ValueError,
+    LookupError,
+    TypeError,
+    AttributeError,
+    AssertionError,
+    RecursionError,
+    UnicodeError,
 )
 
 
@@ -53,32 +77,6 @@ def reported_as_from_subject(subject: str) -> ReportedAs:
     return ReportedAs.PHISHING
 
 
-def _header(message: Message, name: str, problems: list[str]) -> str:
-    try:
-        value = message.get(name)
-        return "" if value is None else str(value).strip()
-    except Exception as error:  # noqa: BLE001 - malformed headers raise many types
-        problems.append(f"header {name} unreadable: {error}")
-        return ""
-
-
-def _first_address(value: str) -> tuple[str, str]:
-    pairs = [(n, a) for n, a in getaddresses([value]) if a]
-    return (pairs[0][1], pairs[0][0]) if pairs else ("", "")
-
-
-def _attached_messages(wrapper: Message) -> list[Message]:
-    found: list[Message] = []
-    for part in wrapper.walk():
-        if part is wrapper:
-            continue
-        if part.get_content_type() == "message/rfc822":
-            payload = part.get_payload()
-            if isinstance(payload, list) and payload:
-                found.append(payload[0])
-    return found
-
-
 def parse_report(
     mime: bytes,
     *,
@@ -87,54 +85,114 @@ def parse_report(
     mailbox_id: str = "",
     attached_originals: Sequence[bytes] = (),
 ) -> Report:
-    """Read a reporting-mailbox message into a Report; never raises on bad mail."""
-    problems: list[str] = []
-    report = Report(id=report_id, received_at=received_at, mailbox_id=mailbox_id)
-    if not mime.strip():
-        report.parse_status = ParseStatus.NEEDS_ATTENTION
-        report.problems = ["message is empty"]
-        return report
-    wrapper: EmailMessage = email.message_from_bytes(mime, policy=email.policy.default)
-    report.kind = Kind.EMAIL
-    report.wrapper_message_id = _header(wrapper, "Message-ID", problems)
-    subject = _header(wrapper, "Subject", problems)
-    report.reported_as = reported_as_from_subject(subject)
-    address, name = _first_address(_header(wrapper, "From", problems))
-    report.reporter_address, report.reporter_name = address.lower(), name
-    report.language = _header(wrapper, "Content-Language", problems)
-    if not address:
-        problems.append("reporter address missing from the From header")
+    """Read a reporting-mailbox message into a Report; never raises on bad mail.
 
-    originals = [
-        email.message_from_bytes(raw, policy=email.policy.default)
-        for raw in attached_originals
-    ] or _attached_messages(wrapper)
-    if len(originals) != 1:
-        problems.append(
-            f"expected one attached original message, found {len(originals)}"
+    ``attached_originals`` are originals the mailbox fetched apart from ``mime``
+    (Graph item attachments, as MIME or .msg bytes); when given, they are the
+    originals and the wrapper's own attachments are not searched.
+    """
+    report = Report(id=report_id, received_at=received_at, mailbox_id=mailbox_id)
+    problems: list[str] = []
+    try:
+        _parse_into(report, mime, attached_originals, problems)
+    except _MALFORMED_INPUT_ERRORS as error:
+        logger.warning(
+            "report %s: parser failed on malformed input: %s",
+            report_id,
+            type(error).__name__,
         )
-    if originals:
-        _read_original(report, originals[0], problems)
-    report.problems = problems
-    if problems:
-        report.parse_status = ParseStatus.NEEDS_ATTENTION
-    report.campaign_key = _campaign_key(report)
+        _needs_attention(report, f"parser failed: {type(error).__name__}: {error}")
+    report.problems = list(dict.fromkeys(problems))[:MAX_PROBLEMS]
+    if len(problems) > MAX_PROBLEMS:
+        report.problems.append(f"{len(problems) - MAX_PROBLEMS} more problems")
     return report
 
 
-def _read_original(report: Report, original: Message, problems: list[str]) -> None:
-    address, name = _first_address(_header(original, "From", problems))
-    report.original_sender = address.lower()
-    report.original_sender_name = name
-    report.original_subject = _header(original, "Subject", problems)
-    report.original_date = _header(original, "Date", problems)
-    report.original_message_id = _header(original, "Message-ID", problems)
+def _needs_attention(report: Report, reason: str) -> None:
+    report.parse_status = ParseStatus.NEEDS_ATTENTION
+    if report.attention_reason:
+        report.attention_reason += "; " + reason
+    else:
+        report.attention_reason = reason
 
 
-def _campaign_key(report: Report) -> str:
-    seed = report.original_message_id or "|".join(
-        (report.original_sender, report.original_subject)
+def _parse_into(
+    report: Report,
+    mime: bytes,
+    mailbox_originals: Sequence[bytes],
+    problems: list[str],
+) -> None:
+    report.kind = Kind.EMAIL
+    if not mime.strip():
+        _needs_attention(report, "message is empty")
+        return
+    if is_outlook_file(mime):
+        # An Outlook file dropped straight into the mailbox: no wrapper, no reporter.
+        _needs_attention(report, "message is an Outlook file, not a report")
+        original = from_bytes(mime, problems, as_format="msg")
+        if original is not None:
+            _read(report, original, problems)
+        return
+    wrapper = load(mime, problems, "report")
+    if not wrapper.keys():
+        _needs_attention(
+            report, "message has no header fields; it is not RFC 5322 mail"
+        )
+    _read_wrapper(report, wrapper, problems)
+    originals = (
+        originals_from_mailbox(mailbox_originals, problems)
+        if mailbox_originals
+        else attached_originals(wrapper, problems)
     )
-    if not seed.strip("|"):
-        return ""
-    return hashlib.sha256(seed.encode("utf-8", "replace")).hexdigest()[:24]
+    report.details["attached_originals"] = len(originals)
+    if len(originals) > 1:
+        _needs_attention(report, f"{len(originals)} attached messages; read the first")
+    if originals:
+        _read(report, originals[0], problems)
+        return
+    forwarded = _inline_forward(wrapper, problems)
+    if forwarded is None:
+        _needs_attention(report, "no attached original and no inline forward")
+        return
+    _needs_attention(report, "no attached original; read an inline forward")
+    _read(report, Original(forwarded, "inline_forward"), problems)
+
+
+def _read_wrapper(report: Report, wrapper: Message, problems: list[str]) -> None:
+    report.wrapper_message_id = header(wrapper, "Message-ID", problems)
+    subject = header(wrapper, "Subject", problems)
+    report.details["wrapper_subject"] = subject[:300]
+    report.reported_as = reported_as_from_subject(subject)
+    reporter = addresses(header(wrapper, "From", problems))
+    if reporter:
+        report.reporter_name, report.reporter_address = reporter[0]
+    elif wrapper.keys():
+        _needs_attention(report, "reporter address missing from the From header")
+    report.language = header(wrapper, "Content-Language", problems)[:35]
+
+
+def _inline_forward(wrapper: Message, problems: list[str]) -> Message | None:
+    body = extract.read_body(wrapper, problems)
+    texts = body.text or [extract.html_to_text(markup) for markup in body.html]
+    for text in texts:
+        forwarded = forwarded_message(text)
+        if forwarded is not None:
+            return forwarded
+    return None
+
+
+def _read(report: Report, original: Original, problems: list[str]) -> None:
+    report.original_format = original.format
+    if original.filename:
+        report.details["original_filename"] = original.filename[:300]
+    if original.format == "headers":
+        problems.append("only the original's header section was attached")
+    extract.read_original(report, original.message, problems)
+    _record_defects(original.message, problems)
+    report.eligibility = antispam.eligibility(report.system_verdict, report.reported_as)
+    report.campaign_key = extract.campaign_key(report)
+
+
+def _record_defects(message: Message, problems: list[str]) -> None:
+    for defect in getattr(message, "defects", ())[:10]:
+        problems.append(f"original: {type(defect).__name__}")

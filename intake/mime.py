@@ -1,0 +1,159 @@
+"""Loading MIME bytes and reading headers and parts without trusting them.
+
+Messages are parsed with ``email.policy.default`` but header values are read raw
+and decoded by ``intake.decode``: the structured header classes of Python 3.11
+raise on some real values (``IndexError`` on a Message-ID such as
+``<[abc]@example.com>``) and replace unknown charsets without saying so.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import email
+import email.policy
+import quopri
+import re
+from collections.abc import Iterator
+from email.message import Message
+from email.parser import BytesParser
+from email.utils import getaddresses
+
+from intake.decode import decode_bytes, decode_header
+
+# Deeper MIME trees are not walked. Python's parser itself recurses once per
+# nested message and fails near 300 levels; loading falls back to headers then.
+MAX_DEPTH = 30
+_NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/=]")
+_WHITESPACE = re.compile(rb"\s+")
+
+
+def load(mime: bytes, problems: list[str], where: str = "message") -> Message:
+    """Parse ``mime``; if it nests too deeply for Python's parser, read headers only."""
+    try:
+        return email.message_from_bytes(mime, policy=email.policy.default)
+    except RecursionError:
+        problems.append(f"{where}: nested too deeply to parse; read its headers only")
+        return BytesParser(policy=email.policy.default).parsebytes(
+            mime, headersonly=True
+        )
+
+
+def header(message: Message, name: str, problems: list[str]) -> str:
+    """Return the first ``name`` header decoded, or "" when there is none."""
+    lowered = name.lower()
+    for key, value in message.raw_items():
+        if key.lower() == lowered:
+            return decode_header(str(value), problems, name)
+    return ""
+
+
+def headers(message: Message, name: str, problems: list[str]) -> list[str]:
+    """Return every ``name`` header decoded, top (most recently added) first."""
+    lowered = name.lower()
+    return [
+        decode_header(str(value), problems, name)
+        for key, value in message.raw_items()
+        if key.lower() == lowered
+    ]
+
+
+def addresses(value: str) -> list[tuple[str, str]]:
+    """Return (display name, address) pairs of an address list; empty items skipped.
+
+    Addresses are lower-cased. A trailing comma or an empty group member yields no
+    pair rather than an empty one.
+    """
+    pairs = []
+    for name, address in getaddresses([value]):
+        address = address.strip().strip("<>").lower()
+        if address:
+            pairs.append((name.strip(), address))
+    return pairs
+
+
+def walk(message: Message, max_depth: int = MAX_DEPTH) -> Iterator[tuple[Message, int]]:
+    """Yield every part with its depth, depth first, never below ``max_depth``.
+
+    Parts of an attached message (``message/rfc822``) are yielded as the attached
+    message itself at the next depth; callers that stop there do not descend.
+    """
+    stack: list[tuple[Message, int]] = [(message, 0)]
+    while stack:
+        part, depth = stack.pop()
+        yield part, depth
+        if depth >= max_depth:
+            continue
+        payload = part.get_payload()
+        if isinstance(payload, list):
+            children = [p for p in payload if isinstance(p, Message)]
+            stack.extend((child, depth + 1) for child in reversed(children))
+
+
+def transfer_encoding(part: Message) -> str:
+    """Return the Content-Transfer-Encoding, lower-cased and without whitespace."""
+    for key, value in part.raw_items():
+        if key.lower() == "content-transfer-encoding":
+            return str(value).strip().lower()
+    return ""
+
+
+def payload_bytes(part: Message, problems: list[str], where: str) -> bytes:
+    """Return a leaf part's content with its transfer encoding undone.
+
+    Base64 that is not base64 is returned as it was sent, with a problem recorded,
+    so that nothing is lost. ``Content-Transfer-Encoding: base64 `` (trailing space)
+    counts as base64.
+    """
+    payload = part.get_payload()
+    if isinstance(payload, list):
+        return b""
+    if isinstance(payload, Message):
+        return payload.as_bytes()
+    # The parser keeps raw 8-bit bytes as surrogates; other text is built here.
+    raw = payload.encode("utf-8", "surrogateescape") if payload else b""
+    encoding = transfer_encoding(part)
+    if encoding == "base64":
+        return _decode_base64(raw, problems, where)
+    if encoding == "quoted-printable":
+        return quopri.decodestring(raw)
+    return raw
+
+
+def _decode_base64(raw: bytes, problems: list[str], where: str) -> bytes:
+    compact = _WHITESPACE.sub(b"", raw)
+    if _NOT_BASE64.search(compact) or len(compact.rstrip(b"=")) % 4 == 1:
+        problems.append(f"{where}: declared base64 but is not; kept as sent")
+        return raw
+    try:
+        return base64.b64decode(compact + b"=" * (-len(compact) % 4))
+    except (binascii.Error, ValueError):
+        problems.append(f"{where}: invalid base64; kept as sent")
+        return raw
+
+
+def part_text(part: Message, problems: list[str], where: str) -> str:
+    """Return a text part's content decoded with its declared charset."""
+    data = payload_bytes(part, problems, where)
+    return decode_bytes(data, part.get_param("charset"), problems, where)
+
+
+def filename(part: Message) -> str:
+    """Return the part's file name, "" when it has none or its parameter is empty.
+
+    ``filename*=`` with no value makes Python's ``get_filename`` raise on some
+    versions; the name parameter of Content-Type is the fallback.
+    """
+    for getter in (
+        lambda: part.get_filename(),
+        lambda: part.get_param("name"),
+    ):
+        try:
+            value = getter()
+        except (IndexError, ValueError, TypeError, LookupError):
+            continue
+        if isinstance(value, tuple):
+            value = email.utils.collapse_rfc2231_value(value)
+        if value and str(value).strip():
+            return str(value).strip()
+    return ""

@@ -6,6 +6,7 @@ import logging
 
 import azure.functions as func
 
+from notifier import api as notifier_api
 from verdicts import api
 
 logger = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ def poll_reporting_mailbox(timer: func.TimerRequest) -> None:
     arg_name="message", queue_name="notifications", connection="AzureWebJobsStorage"
 )
 def send_notification(message: func.QueueMessage) -> None:
-    from notifier.service import handle_notification, parse_queue_message
+    from notifier.service import QueueRun, handle_notification, parse_queue_message
     from runtime import get_runtime
 
     runtime = get_runtime()
@@ -44,6 +45,21 @@ def send_notification(message: func.QueueMessage) -> None:
         storage=runtime.storage,
         mailbox=runtime.mailbox,
         default_sender=runtime.config.default_sender,
+        run=QueueRun(message.id or "", message.dequeue_count or 0),
+    )
+
+
+@app.queue_trigger(
+    arg_name="message",
+    queue_name="notifications-poison",
+    connection="AzureWebJobsStorage",
+)
+def record_poisoned_notification(message: func.QueueMessage) -> None:
+    from notifier.poison import handle_poison_message
+    from runtime import get_runtime
+
+    handle_poison_message(
+        message.get_body(), storage=get_runtime().storage, message_id=message.id or ""
     )
 
 
@@ -60,3 +76,13 @@ def get_report(req: func.HttpRequest) -> func.HttpResponse:
 @app.route(route="api/reports/{id}/verdict", methods=["POST"])
 def mark_verdict(req: func.HttpRequest) -> func.HttpResponse:
     return api.mark_verdict(req)
+
+
+@app.route(route="api/reports/{id}/notification/retry", methods=["POST"])
+def retry_notification(req: func.HttpRequest) -> func.HttpResponse:
+    return notifier_api.retry_notification(req)
+
+
+@app.route(route="api/deliveries", methods=["GET"])
+def list_deliveries(req: func.HttpRequest) -> func.HttpResponse:
+    return notifier_api.list_deliveries(req)

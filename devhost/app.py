@@ -12,7 +12,12 @@ import azure.functions as func
 from devhost.routes import Route
 from devhost.seed import seed_mailbox
 from devhost.server import FunctionsHttpServer
-from devhost.workers import fire_timer, process_queue_once, run_every
+from devhost.workers import (
+    fire_timer,
+    load_queue_options,
+    process_queue_once,
+    run_every,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -21,13 +26,14 @@ QUEUE_POLL_SECONDS = 0.5
 
 @functools.cache
 def _collect(app: func.FunctionApp):
-    """Return HTTP routes, callables by name, the queue function and the timer.
+    """Return HTTP routes, callables by name, queue functions by queue and the timer.
 
     Cached because ``FunctionApp.get_functions`` raises when called twice on one app.
     """
     routes: list[Route] = []
     functions = {}
-    queue_function = timer_function = None
+    queue_functions = {}
+    timer_function = None
     for function in app.get_functions():
         name = function.get_function_name()
         trigger = function.get_trigger()
@@ -43,10 +49,10 @@ def _collect(app: func.FunctionApp):
                 )
             )
         elif trigger.type == "queueTrigger":
-            queue_function = functions[name]
+            queue_functions[trigger.queue_name] = functions[name]
         elif trigger.type == "timerTrigger":
             timer_function = functions[name]
-    return routes, functions, queue_function, timer_function
+    return routes, functions, queue_functions, timer_function
 
 
 class DevHost:
@@ -61,7 +67,7 @@ class DevHost:
         from runtime import get_runtime
 
         self.runtime = get_runtime()
-        self.routes, self.functions, self.queue_function, self.timer_function = (
+        self.routes, self.functions, self.queue_functions, self.timer_function = (
             _collect(app)
         )
         self.server = FunctionsHttpServer(
@@ -80,19 +86,23 @@ class DevHost:
         if self.seed and not config.uses_graph:
             seed_mailbox(config.mailbox_dir)
         storage = self.runtime.storage
-        queue = storage.queue("notifications")
-        poison = storage.queue("notifications-poison")
         self._threads.append(
             threading.Thread(target=self.server.serve_forever, name="http", daemon=True)
         )
         self._threads[-1].start()
-        if self.queue_function is not None:
+        options = load_queue_options()
+        for queue_name, function in self.queue_functions.items():
+            # The host moves a queue's failed messages to "<queue>-poison".
+            queue = storage.queue(queue_name)
+            poison = storage.queue(f"{queue_name}-poison")
             self._threads.append(
                 run_every(
                     QUEUE_POLL_SECONDS,
-                    lambda: process_queue_once(queue, poison, self.queue_function),
+                    functools.partial(
+                        process_queue_once, queue, poison, function, options=options
+                    ),
                     self._stop,
-                    "queue",
+                    f"queue {queue_name}",
                 )
             )
         if self.timer_function is not None:

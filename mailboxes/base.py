@@ -61,7 +61,12 @@ class OutboundMessage:
 
 
 class Mailbox(Protocol):
-    """A reporting mailbox that intake polls and the notifier sends through."""
+    """A reporting mailbox that intake polls and the notifier sends through.
+
+    A mailbox may also offer ``was_sent(message_id) -> bool``, which returns whether
+    a message with that Message-ID went out. The notifier uses it after a crash
+    between sending and recording, so that it neither loses nor repeats the email.
+    """
 
     def poll(self) -> PollBatch:
         """Return the messages that arrived since the last committed poll."""

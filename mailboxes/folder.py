@@ -44,10 +44,18 @@ class FolderMailbox:
 
         return PollBatch(messages=messages, commit=commit)
 
+    def _outbox_path(self, message_id: str) -> Path:
+        digest = hashlib.sha256(message_id.encode()).hexdigest()[:16]
+        return self.outbox / f"{digest}.eml"
+
+    def was_sent(self, message_id: str) -> bool:
+        """Return whether a message with this Message-ID is in the outbox."""
+        return self._outbox_path(message_id).exists()
+
     def send(self, message: OutboundMessage) -> None:
         data = build_mime(message).as_bytes()
-        digest = hashlib.sha256(message.message_id.encode()).hexdigest()[:16]
-        target = self.outbox / f"{digest}.eml"
+        target = self._outbox_path(message.message_id)
+        digest = target.stem
         partial = target.with_suffix(".eml.part")
         partial.write_bytes(data)
         # Rename after the write so that a reader never sees half a message.

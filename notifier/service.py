@@ -1,4 +1,13 @@
-"""Handle one notification request from the queue: render, send, record."""
+"""Handle one notification request from the queue: render, send, record.
+
+Order of one send, chosen so that a crash at any point costs at most one email:
+the delivery is first claimed as ``sending`` with the new message's Message-ID,
+then sent, then recorded ``sent``. A crash before the send leaves a claim that a
+later run of the message takes over. After a crash that follows the send, the
+later run asks the mailbox for that Message-ID and records ``sent`` instead of
+sending again. A mailbox that cannot look it up gets the delivery marked
+``failed`` with a reason saying the email may have gone out.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +16,7 @@ import logging
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from mailboxes import (
@@ -16,16 +26,31 @@ from mailboxes import (
     PermanentSendError,
     TransientSendError,
 )
-from notifier.deliveries import Delivery, DeliveryStatus, DeliveryStore
-from notifier.errors import NotifierError
+from notifier.deliveries import (
+    FINAL_STATUSES,
+    Delivery,
+    DeliveryStatus,
+    DeliveryStore,
+)
+from notifier.errors import DeliveryBusy, DeliveryConflict, NotifierError
 from notifier.render import TEMPLATES_DIR, render_notification, single_line
+from notifier.retries import MAX_SEND_ATTEMPTS, enqueue_notification, retry_delay
 from storage import Storage
 from verdicts.errors import ReportNotFound
+from verdicts.model import Report
 from verdicts.store import ReportStore
 
 logger = logging.getLogger(__name__)
 
 LOGO_CID = "reportback-logo"
+# A claim older than this is taken over by any run. The Functions host keeps a
+# running message invisible and renews it, so only a crashed run leaves one behind.
+SEND_CLAIM_SECONDS = 600
+INTERRUPTED_REASON = (
+    "a run stopped between claiming and recording the send, and the mailbox cannot "
+    "tell whether the email went out; check the sender's sent messages before "
+    "retrying"
+)
 
 
 class InvalidQueueMessage(NotifierError):
@@ -34,8 +59,27 @@ class InvalidQueueMessage(NotifierError):
 
 @dataclass(frozen=True)
 class NotificationRequest:
+    """One queue message: send the result of ``verdict_version``.
+
+    ``attempt`` is the send attempt the message is for (1 unless it is a retry), so
+    that an older copy of a retried message is recognised and ignored.
+    """
+
     report_id: str
     verdict_version: int
+    attempt: int = 1
+
+
+@dataclass(frozen=True)
+class QueueRun:
+    """One run of a queue message: its id and its dequeue count."""
+
+    message_id: str = ""
+    dequeue_count: int = 0
+
+    @property
+    def claim_name(self) -> str:
+        return f"{self.message_id}#{self.dequeue_count}"
 
 
 def parse_queue_message(body: bytes | str) -> NotificationRequest:
@@ -43,14 +87,30 @@ def parse_queue_message(body: bytes | str) -> NotificationRequest:
         data = json.loads(body)
         report_id = data["report_id"]
         version = data["verdict_version"]
-    except (ValueError, TypeError, KeyError) as error:
+        attempt = data.get("attempt", 1)
+    except (ValueError, TypeError, KeyError, AttributeError) as error:
         raise InvalidQueueMessage(f"queue message is invalid: {error}") from None
     if not isinstance(report_id, str) or not isinstance(version, int):
         raise InvalidQueueMessage(
             "queue message is invalid: expected a string report_id and an "
             "integer verdict_version"
         )
-    return NotificationRequest(report_id, version)
+    if not isinstance(attempt, int) or isinstance(attempt, bool) or attempt < 1:
+        raise InvalidQueueMessage(
+            f"queue message is invalid: attempt {attempt!r} is not a positive integer"
+        )
+    return NotificationRequest(report_id, version, attempt)
+
+
+def queue_message_text(request: NotificationRequest) -> str:
+    """Return the queue message text that ``parse_queue_message`` reads back."""
+    return json.dumps(
+        {
+            "report_id": request.report_id,
+            "verdict_version": request.verdict_version,
+            "attempt": request.attempt,
+        }
+    )
 
 
 def _default_logo() -> InlineImage:
@@ -70,16 +130,39 @@ def _message_domain(sender: str) -> str:
     return sender.rpartition("@")[2] or "reportback.invalid"
 
 
+def build_notification(report: Report, *, default_sender: str) -> OutboundMessage:
+    """Render the notification of the current verdict, with a new Message-ID."""
+    logo = _default_logo()
+    rendered = render_notification(report, report.verdict, logo_cid=logo.content_id)
+    sender = default_sender
+    return OutboundMessage(
+        sender=sender,
+        recipient=report.reporter_address,
+        recipient_name=single_line(report.reporter_name, 100),
+        subject=rendered.subject,
+        html=rendered.html,
+        text=rendered.text,
+        message_id=f"<{uuid.uuid4().hex}@{_message_domain(sender)}>",
+        in_reply_to=_reference(report.wrapper_message_id),
+        inline_images=(logo,),
+        extra_headers=(("Auto-Submitted", "auto-generated"),),
+    )
+
+
 def handle_notification(
     request: NotificationRequest,
     *,
     storage: Storage,
     mailbox: Mailbox,
     default_sender: str,
+    run: QueueRun | None = None,
 ) -> DeliveryStatus:
-    """Send the notification for one verdict version unless it is outdated or sent.
+    """Send the notification of one verdict version unless it is outdated or done.
 
-    Raises TransientSendError so that the queue retries the message later.
+    A send that may pass later is scheduled again through the queue (see
+    ``notifier.retries``) rather than raised. Raises DeliveryBusy while another run
+    has claimed the delivery, and storage errors as they come, so that the queue
+    runs the message again.
     """
     try:
         report = ReportStore(storage).get(request.report_id).report
@@ -92,64 +175,222 @@ def handle_notification(
         verdict_version=request.verdict_version,
         status=DeliveryStatus.QUEUED,
     )
-    if delivery.status in (DeliveryStatus.SENT, DeliveryStatus.SUPERSEDED):
+    try:
+        return _advance(
+            request,
+            report,
+            delivery,
+            deliveries,
+            storage=storage,
+            mailbox=mailbox,
+            default_sender=default_sender,
+            run=run or QueueRun(),
+        )
+    except DeliveryConflict as error:
+        raise DeliveryBusy(str(error)) from None
+
+
+def _advance(
+    request: NotificationRequest,
+    report: Report,
+    delivery: Delivery,
+    deliveries: DeliveryStore,
+    *,
+    storage: Storage,
+    mailbox: Mailbox,
+    default_sender: str,
+    run: QueueRun,
+) -> DeliveryStatus:
+    if delivery.status in FINAL_STATUSES:
         logger.info(
-            "report %s version %s already %s",
+            "report %s version %s already %s; message ignored",
             report.id,
-            request.verdict_version,
+            delivery.verdict_version,
             delivery.status.value,
         )
         return delivery.status
     if report.verdict_version != request.verdict_version or report.verdict is None:
         delivery.status = DeliveryStatus.SUPERSEDED
+        delivery.reason = f"verdict version {report.verdict_version} replaced it"
         deliveries.save(delivery)
         logger.info(
             "report %s version %s superseded", report.id, request.verdict_version
         )
         return delivery.status
-    if not report.reporter_address:
-        delivery.status = DeliveryStatus.FAILED
-        delivery.reason = "the report has no reporter address to notify"
-        deliveries.save(delivery)
+    if (
+        delivery.status == DeliveryStatus.QUEUED
+        and request.attempt <= delivery.attempts
+    ):
+        logger.info(
+            "report %s version %s: attempt %s was made already; message ignored",
+            report.id,
+            request.verdict_version,
+            request.attempt,
+        )
         return delivery.status
+    if delivery.status == DeliveryStatus.SENDING:
+        recovered = _recover_claim(delivery, deliveries, mailbox, run)
+        if recovered is not None:
+            return recovered
+    if not report.reporter_address:
+        return _record_failed(
+            delivery, deliveries, "the report has no reporter address to notify"
+        )
+    message = build_notification(report, default_sender=default_sender)
+    _claim(delivery, deliveries, message, run)
+    return _send(delivery, deliveries, message, storage=storage, mailbox=mailbox)
 
-    logo = _default_logo()
-    rendered = render_notification(report, report.verdict, logo_cid=logo.content_id)
-    sender = default_sender
-    message = OutboundMessage(
-        sender=sender,
-        recipient=report.reporter_address,
-        recipient_name=single_line(report.reporter_name, 100),
-        subject=rendered.subject,
-        html=rendered.html,
-        text=rendered.text,
-        message_id=f"<{uuid.uuid4().hex}@{_message_domain(sender)}>",
-        in_reply_to=_reference(report.wrapper_message_id),
-        inline_images=(logo,),
-        extra_headers=(("Auto-Submitted", "auto-generated"),),
+
+def _claim_abandoned(delivery: Delivery, run: QueueRun, now: datetime) -> bool:
+    """Return whether the run that set ``sending`` is over without recording it.
+
+    The host runs a message again only after its earlier run failed or died, so a
+    claim by an earlier run of the same message is abandoned at once.
+    """
+    holder, _, holder_count = delivery.claimed_by.rpartition("#")
+    same_message = bool(run.message_id) and holder == run.message_id
+    if same_message and holder_count.isdigit():
+        if run.dequeue_count > int(holder_count):
+            return True
+    return _claim_expired(delivery, now)
+
+
+def _claim_expired(delivery: Delivery, now: datetime) -> bool:
+    if delivery.claimed_at is None:
+        return True
+    return now - delivery.claimed_at >= timedelta(seconds=SEND_CLAIM_SECONDS)
+
+
+def _sent_before(mailbox: Mailbox, message_id: str) -> bool | None:
+    """Ask the mailbox whether ``message_id`` went out; None when it cannot tell."""
+    # An optional mailbox method. The folder mailbox has it, and a mailbox
+    # without it cannot tell.
+    was_sent = getattr(mailbox, "was_sent", None)
+    if was_sent is None or not message_id:
+        return None
+    return was_sent(message_id)
+
+
+def _recover_claim(
+    delivery: Delivery, deliveries: DeliveryStore, mailbox: Mailbox, run: QueueRun
+) -> DeliveryStatus | None:
+    """Settle a ``sending`` delivery left by another run; None means send again."""
+    if not _claim_abandoned(delivery, run, datetime.now(timezone.utc)):
+        raise DeliveryBusy(
+            f"report {delivery.report_id!r} version {delivery.verdict_version} is "
+            f"being sent by queue run {delivery.claimed_by!r}"
+        )
+    sent = _sent_before(mailbox, delivery.message_id)
+    logger.warning(
+        "report %s version %s: taking over an interrupted send (found sent: %s)",
+        delivery.report_id,
+        delivery.verdict_version,
+        sent,
     )
-    delivery.attempts += 1
+    if sent is True:
+        return _record_sent(delivery, deliveries)
+    if sent is None:
+        return _record_failed(delivery, deliveries, INTERRUPTED_REASON)
+    return None
+
+
+def _claim(
+    delivery: Delivery,
+    deliveries: DeliveryStore,
+    message: OutboundMessage,
+    run: QueueRun,
+) -> None:
     delivery.status = DeliveryStatus.SENDING
-    delivery.sender = sender
+    delivery.attempts += 1
+    delivery.sender = message.sender
     delivery.message_id = message.message_id
+    delivery.claimed_by = run.claim_name
+    delivery.claimed_at = datetime.now(timezone.utc)
+    delivery.next_attempt_at = None
     deliveries.save(delivery)
+
+
+def _send(
+    delivery: Delivery,
+    deliveries: DeliveryStore,
+    message: OutboundMessage,
+    *,
+    storage: Storage,
+    mailbox: Mailbox,
+) -> DeliveryStatus:
     try:
         mailbox.send(message)
     except PermanentSendError as error:
-        delivery.status = DeliveryStatus.FAILED
-        delivery.reason = str(error)
-        deliveries.save(delivery)
-        logger.warning("report %s notification failed: %s", report.id, error)
-        return delivery.status
+        delivery.last_error = str(error)
+        return _record_failed(delivery, deliveries, f"send failed: {error}")
     except TransientSendError as error:
-        delivery.status = DeliveryStatus.QUEUED
-        delivery.reason = str(error)
-        deliveries.save(delivery)
-        raise
+        return _schedule_retry(delivery, deliveries, error, storage=storage)
+    return _record_sent(delivery, deliveries)
+
+
+def _record_sent(delivery: Delivery, deliveries: DeliveryStore) -> DeliveryStatus:
     delivery.status = DeliveryStatus.SENT
     delivery.reason = ""
+    delivery.next_attempt_at = None
     deliveries.save(delivery)
     logger.info(
-        "report %s version %s notification sent", report.id, request.verdict_version
+        "report %s version %s notification sent (attempt %s)",
+        delivery.report_id,
+        delivery.verdict_version,
+        delivery.attempts,
+    )
+    return delivery.status
+
+
+def _record_failed(
+    delivery: Delivery, deliveries: DeliveryStore, reason: str
+) -> DeliveryStatus:
+    delivery.status = DeliveryStatus.FAILED
+    delivery.reason = reason
+    delivery.next_attempt_at = None
+    deliveries.save(delivery)
+    # The reason can quote a server's error about the recipient, so it stays
+    # in the delivery record and out of the log.
+    logger.warning(
+        "report %s version %s notification failed after %s attempts",
+        delivery.report_id,
+        delivery.verdict_version,
+        delivery.attempts,
+    )
+    return delivery.status
+
+
+def _schedule_retry(
+    delivery: Delivery,
+    deliveries: DeliveryStore,
+    error: TransientSendError,
+    *,
+    storage: Storage,
+) -> DeliveryStatus:
+    delivery.last_error = str(error)
+    if delivery.attempts >= MAX_SEND_ATTEMPTS:
+        return _record_failed(
+            delivery,
+            deliveries,
+            f"gave up after {delivery.attempts} attempts; last error: {error}",
+        )
+    delay = retry_delay(delivery.attempts, error.retry_after)
+    retry = NotificationRequest(
+        delivery.report_id, delivery.verdict_version, delivery.attempts + 1
+    )
+    # Enqueue before recording. A crash in between then leaves a spare message,
+    # which its attempt number makes harmless, and never a delivery left queued
+    # with no message.
+    enqueue_notification(storage, queue_message_text(retry), delay_seconds=delay)
+    delivery.status = DeliveryStatus.QUEUED
+    delivery.next_attempt_at = datetime.now(timezone.utc) + timedelta(seconds=delay)
+    deliveries.save(delivery)
+    logger.warning(
+        "report %s version %s attempt %s failed (%s); retry in %s s",
+        delivery.report_id,
+        delivery.verdict_version,
+        delivery.attempts,
+        type(error).__name__,
+        delay,
     )
     return delivery.status

@@ -21,7 +21,9 @@ from azure.storage.queue import (
 from config import Config
 
 TABLES = ("reports", "audit", "deliveries", "settings", "state")
-QUEUES = ("notifications", "notifications-poison")
+# The Functions host moves a queue's failed messages to "<queue>-poison", the
+# poison handler's own included.
+QUEUES = ("notifications", "notifications-poison", "notifications-poison-poison")
 CONTAINERS = ("raw-reports", "assets")
 
 

@@ -7,6 +7,7 @@ import logging
 import azure.functions as func
 
 from notifier import api as notifier_api
+from notifier import settings_api
 from verdicts import api
 
 logger = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ def send_notification(message: func.QueueMessage) -> None:
         storage=runtime.storage,
         mailbox=runtime.mailbox,
         default_sender=runtime.config.default_sender,
+        accepted_domains=runtime.config.accepted_domains,
         run=QueueRun(message.id or "", message.dequeue_count or 0),
     )
 
@@ -86,3 +88,26 @@ def retry_notification(req: func.HttpRequest) -> func.HttpResponse:
 @app.route(route="api/deliveries", methods=["GET"])
 def list_deliveries(req: func.HttpRequest) -> func.HttpResponse:
     return notifier_api.list_deliveries(req)
+@app.route(route="api/settings/notifications", methods=["GET"])
+def get_notification_settings(req: func.HttpRequest) -> func.HttpResponse:
+    return settings_api.get_notification_settings(req)
+
+
+@app.route(route="api/settings/notifications", methods=["PUT"])
+def put_notification_settings(req: func.HttpRequest) -> func.HttpResponse:
+    return settings_api.put_notification_settings(req)
+
+
+@app.route(route="api/settings/logo", methods=["PUT"])
+def put_logo(req: func.HttpRequest) -> func.HttpResponse:
+    return settings_api.put_logo(req)
+
+
+@app.route(route="api/settings/notifications/preview", methods=["POST"])
+def preview_notification(req: func.HttpRequest) -> func.HttpResponse:
+    return settings_api.preview_notification(req)
+
+
+@app.route(route="api/settings/notifications/test", methods=["POST"])
+def send_test_notification(req: func.HttpRequest) -> func.HttpResponse:
+    return settings_api.send_test_notification(req)

@@ -1,5 +1,7 @@
 """Errors raised by the notifier."""
 
+from __future__ import annotations
+
 
 class NotifierError(Exception):
     """Base class of notifier errors."""
@@ -19,3 +21,27 @@ class DeliveryBusy(NotifierError):
 
 class NotRetryable(NotifierError):
     """The notification is not in a state a reviewer can retry."""
+class InvalidLogo(NotifierError):
+    """An uploaded logo is damaged or its pixel size is outside the limits."""
+
+
+class LogoTooLarge(InvalidLogo):
+    """An uploaded logo has more bytes than allowed."""
+
+
+class UnsupportedImageType(InvalidLogo):
+    """An uploaded logo is not a PNG, JPEG or GIF image (an SVG, for example)."""
+
+
+class InvalidSettings(NotifierError):
+    """Notification settings break a rule; ``problems`` lists (field, message) pairs."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__(
+            "; ".join(f"{field}: {message}" for field, message in problems)
+        )
+        self.problems = problems
+
+
+class SettingsConflict(NotifierError):
+    """The settings changed since the ETag the caller sent."""

@@ -13,19 +13,17 @@ from __future__ import annotations
 
 import json
 import logging
-import re
-import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 from mailboxes import (
-    InlineImage,
     Mailbox,
     OutboundMessage,
     PermanentSendError,
     TransientSendError,
 )
+from notifier.compose import compose_notification
 from notifier.deliveries import (
     FINAL_STATUSES,
     Delivery,
@@ -33,7 +31,6 @@ from notifier.deliveries import (
     DeliveryStore,
 )
 from notifier.errors import DeliveryBusy, DeliveryConflict, NotifierError
-from notifier.render import TEMPLATES_DIR, render_notification, single_line
 from notifier.retries import MAX_SEND_ATTEMPTS, enqueue_notification, retry_delay
 from storage import Storage
 from verdicts.errors import ReportNotFound
@@ -42,7 +39,6 @@ from verdicts.store import ReportStore
 
 logger = logging.getLogger(__name__)
 
-LOGO_CID = "reportback-logo"
 # A claim older than this is taken over by any run. The Functions host keeps a
 # running message invisible and renews it, so only a crashed run leaves one behind.
 SEND_CLAIM_SECONDS = 600
@@ -113,39 +109,19 @@ def queue_message_text(request: NotificationRequest) -> str:
     )
 
 
-def _default_logo() -> InlineImage:
-    data = (TEMPLATES_DIR / "logo.png").read_bytes()
-    return InlineImage(LOGO_CID, "image/png", data, Path("logo.png").name)
-
-
-_MESSAGE_ID = re.compile(r"<[!-;=?-~]{1,250}@[!-;=?-~]{1,250}>")
-
-
-def _reference(message_id: str) -> str | None:
-    """Return ``message_id`` if it is a plain RFC 5322 msg-id, safe for a header."""
-    return message_id if _MESSAGE_ID.fullmatch(message_id) else None
-
-
-def _message_domain(sender: str) -> str:
-    return sender.rpartition("@")[2] or "reportback.invalid"
-
-
-def build_notification(report: Report, *, default_sender: str) -> OutboundMessage:
+def build_notification(
+    report: Report,
+    *,
+    storage: Storage,
+    default_sender: str,
+    accepted_domains: Sequence[str] = (),
+) -> OutboundMessage:
     """Render the notification of the current verdict, with a new Message-ID."""
-    logo = _default_logo()
-    rendered = render_notification(report, report.verdict, logo_cid=logo.content_id)
-    sender = default_sender
-    return OutboundMessage(
-        sender=sender,
-        recipient=report.reporter_address,
-        recipient_name=single_line(report.reporter_name, 100),
-        subject=rendered.subject,
-        html=rendered.html,
-        text=rendered.text,
-        message_id=f"<{uuid.uuid4().hex}@{_message_domain(sender)}>",
-        in_reply_to=_reference(report.wrapper_message_id),
-        inline_images=(logo,),
-        extra_headers=(("Auto-Submitted", "auto-generated"),),
+    return compose_notification(
+        report,
+        storage=storage,
+        default_sender=default_sender,
+        accepted_domains=accepted_domains,
     )
 
 
@@ -155,6 +131,7 @@ def handle_notification(
     storage: Storage,
     mailbox: Mailbox,
     default_sender: str,
+    accepted_domains: Sequence[str] = (),
     run: QueueRun | None = None,
 ) -> DeliveryStatus:
     """Send the notification of one verdict version unless it is outdated or done.
@@ -184,6 +161,7 @@ def handle_notification(
             storage=storage,
             mailbox=mailbox,
             default_sender=default_sender,
+            accepted_domains=accepted_domains,
             run=run or QueueRun(),
         )
     except DeliveryConflict as error:
@@ -199,6 +177,7 @@ def _advance(
     storage: Storage,
     mailbox: Mailbox,
     default_sender: str,
+    accepted_domains: Sequence[str],
     run: QueueRun,
 ) -> DeliveryStatus:
     if delivery.status in FINAL_STATUSES:
@@ -236,7 +215,12 @@ def _advance(
         return _record_failed(
             delivery, deliveries, "the report has no reporter address to notify"
         )
-    message = build_notification(report, default_sender=default_sender)
+    message = build_notification(
+        report,
+        storage=storage,
+        default_sender=default_sender,
+        accepted_domains=accepted_domains,
+    )
     _claim(delivery, deliveries, message, run)
     return _send(delivery, deliveries, message, storage=storage, mailbox=mailbox)
 

@@ -201,7 +201,12 @@ def compose_notification(
     accepted_domains: Sequence[str],
     preferred_language: str | None = None,
 ) -> OutboundMessage:
-    """Build the notification of ``report``'s current verdict from the settings."""
+    """Build the notification of ``report``'s current verdict from the settings.
+
+    ``preferred_language`` is the reporter's mailbox language, when known.
+    """
+    # TODO: no caller passes the Graph mailbox language (mailboxSettings) yet, so
+    # only the report's Content-Language picks the language.
     settings = SettingsStore(storage).read()
     language = choose_language(
         settings,

@@ -180,7 +180,7 @@ class TestPermanentFailure:
 class TestPoisonQueue:
     def test_repeated_errors_end_failed(self, pipeline, faults):
         render = faults.add(
-            Fault(service, "render_notification", error=RuntimeError, times=99)
+            Fault(service, "compose_notification", error=RuntimeError, times=99)
         )
         report_id = _mark(pipeline)
 

@@ -6,10 +6,12 @@ Every variable the code reads is declared in ``SETTINGS``; ``local.settings.samp
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 AZURITE_CONNECTION_STRING = "UseDevelopmentStorage=true"
 
@@ -44,6 +46,16 @@ SETTINGS: dict[str, tuple[str | None, str]] = {
         "https://graph.microsoft.com/v1.0",
         "Microsoft Graph endpoint. A loopback http URL means a local Graph "
         "stand-in, and no token is sent.",
+    ),
+    "REPORTBACK_SENDS_PER_MINUTE": (
+        "30",
+        "Messages a minute that one sender mailbox may send through Graph; "
+        "Exchange Online allows 30. Further notifications wait in the queue.",
+    ),
+    "REPORTBACK_SAVE_TO_SENT_ITEMS": (
+        "false",
+        "true to keep a copy of each notification in the sender mailbox's Sent "
+        "Items (Graph only).",
     ),
     "REPORTBACK_DEFAULT_SENDER": (
         "reportback@example.com",
@@ -84,6 +96,8 @@ class Config:
     mailbox_dir: Path
     reporting_mailbox: str | None
     graph_base_url: str
+    sends_per_minute: int
+    save_to_sent_items: bool
     default_sender: str
     accepted_domains: tuple[str, ...]
     poll_seconds: float
@@ -99,6 +113,36 @@ def _read(environ: Mapping[str, str], name: str) -> str | None:
     if value is None or value.strip() == "":
         return SETTINGS[name][0]
     return value.strip()
+
+
+def is_loopback_http(url: str) -> bool:
+    """Return whether ``url`` is plain http to this machine: a local Graph stand-in."""
+    parts = urlsplit(url)
+    if parts.scheme != "http" or not parts.hostname:
+        return False
+    if parts.hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(parts.hostname).is_loopback
+    except ValueError:
+        return False
+
+
+def _read_sends_per_minute(environ: Mapping[str, str]) -> int:
+    value = _read(environ, "REPORTBACK_SENDS_PER_MINUTE") or ""
+    if not value.isdigit() or not 1 <= int(value) <= 10000:
+        raise ConfigError(
+            f"REPORTBACK_SENDS_PER_MINUTE={value!r} is invalid: expected a whole "
+            "number from 1 to 10000"
+        )
+    return int(value)
+
+
+def _read_bool(environ: Mapping[str, str], name: str) -> bool:
+    value = (_read(environ, name) or "").lower()
+    if value not in ("true", "false"):
+        raise ConfigError(f"{name}={value!r} is invalid: expected true or false")
+    return value == "true"
 
 
 def load_config(environ: Mapping[str, str] | None = None) -> Config:
@@ -129,13 +173,22 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
             "or settings_admin"
         )
     domains = _read(env, "REPORTBACK_ACCEPTED_DOMAINS") or ""
+    graph_base_url = (_read(env, "REPORTBACK_GRAPH_BASE_URL") or "").rstrip("/")
+    if not (graph_base_url.startswith("https://") or is_loopback_http(graph_base_url)):
+        raise ConfigError(
+            f"REPORTBACK_GRAPH_BASE_URL={graph_base_url!r} is invalid: expected "
+            "https://host/version, or http://127.0.0.1:port/version for a local "
+            "stand-in"
+        )
     return Config(
         storage_connection_string=_read(env, "AzureWebJobsStorage") or "",
         storage_account_name=_read(env, "AzureWebJobsStorage__accountName"),
         storage_prefix=prefix,
         mailbox_dir=Path(_read(env, "REPORTBACK_MAILBOX_DIR") or ".local/mailbox"),
         reporting_mailbox=_read(env, "REPORTBACK_REPORTING_MAILBOX"),
-        graph_base_url=(_read(env, "REPORTBACK_GRAPH_BASE_URL") or "").rstrip("/"),
+        graph_base_url=graph_base_url,
+        sends_per_minute=_read_sends_per_minute(env),
+        save_to_sent_items=_read_bool(env, "REPORTBACK_SAVE_TO_SENT_ITEMS"),
         default_sender=_read(env, "REPORTBACK_DEFAULT_SENDER") or "",
         accepted_domains=tuple(
             d.strip().lower() for d in domains.split(",") if d.strip()

@@ -101,3 +101,31 @@ def http_request(
 
 def response_json(response: func.HttpResponse) -> Any:
     return json.loads(response.get_body())
+
+
+REPORTING_MAILBOX = "phishing-reports@example.com"
+
+
+@pytest.fixture
+def fake_graph():
+    """A fake Graph server on 127.0.0.1 with the reporting and the sender mailbox."""
+    from tests.fakegraph import FakeGraph
+
+    with FakeGraph(
+        mailboxes=[REPORTING_MAILBOX, "security-results@example.com"]
+    ) as graph:
+        yield graph
+
+
+@pytest.fixture
+def graph_runtime(runtime: Runtime, fake_graph, monkeypatch: pytest.MonkeyPatch):
+    """The ``runtime`` fixture's storage, with the Graph mailbox on ``fake_graph``."""
+    runtime.storage  # create the prefixed tables so that teardown deletes them
+    monkeypatch.setenv("REPORTBACK_REPORTING_MAILBOX", REPORTING_MAILBOX)
+    monkeypatch.setenv("REPORTBACK_GRAPH_BASE_URL", fake_graph.base_url)
+    reset_runtime()
+    current = get_runtime()
+    yield current
+    mailbox = current.__dict__.get("mailbox")
+    if mailbox is not None:
+        mailbox.client.close()

@@ -1,20 +1,101 @@
 """A report goes in, a reviewer marks it, the reporter gets the result.
 
 Every step runs through the function objects of ``function_app`` as the Functions
-runtime calls them, against Azurite and the folder mailbox.
+runtime calls them, against Azurite, once with the folder mailbox and once with the
+Graph mailbox on the fake Graph server.
 """
 
 from __future__ import annotations
 
+import base64
 import email
 import email.policy
 import shutil
+from dataclasses import dataclass
+from pathlib import Path
 
+import pytest
 from azure.functions.queue import QueueMessage
 from azure.functions.timer import TimerRequest
 
 import function_app
-from tests.conftest import SEED_DIR, http_request, response_json
+from tests.conftest import REPORTING_MAILBOX, SEED_DIR, http_request, response_json
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A sent notification, read from the outbox or from the sendMail request."""
+
+    to: str
+    sender: str
+    subject: str
+    html: str
+    mime: email.message.EmailMessage | None = None
+    graph_message: dict | None = None
+
+
+class FolderMail:
+    kind = "folder"
+
+    def __init__(self, runtime) -> None:
+        self.root = runtime.config.mailbox_dir
+        (self.root / "inbox").mkdir(parents=True, exist_ok=True)
+
+    def deliver(self, path: Path, name: str | None = None) -> None:
+        shutil.copy(path, self.root / "inbox" / (name or path.name))
+
+    def sent(self) -> list[Sent]:
+        messages = [
+            email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+            for p in sorted((self.root / "outbox").glob("*.eml"))
+        ]
+        return [
+            Sent(
+                to=m["To"].addresses[0].addr_spec,
+                sender=m["From"].addresses[0].addr_spec,
+                subject=m["Subject"],
+                html=m.get_body(("html",)).get_content(),
+                mime=m,
+            )
+            for m in messages
+        ]
+
+
+class GraphMail:
+    kind = "graph"
+
+    def __init__(self, fake_graph) -> None:
+        self.graph = fake_graph
+
+    def deliver(self, path: Path, name: str | None = None) -> None:
+        self.graph.add_message(REPORTING_MAILBOX, path.read_bytes())
+
+    def sent(self) -> list[Sent]:
+        found = []
+        for sender, body in self.graph.sent:
+            message = body["Message"]
+            assert message["from"]["emailAddress"]["address"] == sender
+            assert message["body"]["contentType"] == "html"
+            (recipient,) = message["toRecipients"]
+            found.append(
+                Sent(
+                    to=recipient["emailAddress"]["address"],
+                    sender=sender,
+                    subject=message["subject"],
+                    html=message["body"]["content"],
+                    graph_message=message,
+                )
+            )
+        return found
+
+
+@pytest.fixture(params=["folder", "graph"])
+def mail(request):
+    """The mailbox the app runs with, and how a test reads and fills it."""
+    if request.param == "folder":
+        return FolderMail(request.getfixturevalue("runtime"))
+    request.getfixturevalue("graph_runtime")
+    return GraphMail(request.getfixturevalue("fake_graph"))
 
 
 def _poll() -> None:
@@ -41,18 +122,8 @@ def _report_id_for_reporter(address: str) -> str:
     return item["id"]
 
 
-def _outbox_messages(runtime) -> list[email.message.EmailMessage]:
-    outbox = runtime.config.mailbox_dir / "outbox"
-    return [
-        email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        for path in sorted(outbox.glob("*.eml"))
-    ]
-
-
-def test_report_marked_phishing_notifies_reporter(runtime):
-    inbox = runtime.config.mailbox_dir / "inbox"
-    inbox.mkdir(parents=True)
-    shutil.copy(SEED_DIR / "01-phishing-invoice.eml", inbox)
+def test_report_marked_phishing_notifies_reporter(runtime, mail):
+    mail.deliver(SEED_DIR / "01-phishing-invoice.eml")
 
     _poll()
     report_id = _report_id_for_reporter("dana.whitfield@example.com")
@@ -69,12 +140,21 @@ def test_report_marked_phishing_notifies_reporter(runtime):
     assert response_json(response)["verdict_version"] == 1
     assert _deliver_queued(runtime) == 1
 
-    (sent,) = _outbox_messages(runtime)
-    assert sent["To"].addresses[0].addr_spec == "dana.whitfield@example.com"
-    assert sent["From"].addresses[0].addr_spec == "security-results@example.com"
-    assert sent["Subject"] == (
+    (sent,) = mail.sent()
+    assert sent.to == "dana.whitfield@example.com"
+    assert sent.sender == "security-results@example.com"
+    assert sent.subject == (
         "Result of your report: Action required: overdue invoice INV-20931"
     )
+    assert "Result: Phishing" in sent.html
+    assert 'src="cid:reportback-logo"' in sent.html
+    if mail.kind == "graph":
+        (logo,) = sent.graph_message["attachments"]
+        assert logo["contentId"] == "reportback-logo"
+        assert logo["isInline"] is True
+        assert base64.b64decode(logo["contentBytes"]).startswith(b"\x89PNG")
+        return
+    sent = sent.mime
     assert sent["Auto-Submitted"] == "auto-generated"
     assert sent["In-Reply-To"] == "<report-0001.dana@example.com>"
     assert sent.get_content_type() == "multipart/alternative"
@@ -88,13 +168,11 @@ def test_report_marked_phishing_notifies_reporter(runtime):
     assert list((runtime.config.mailbox_dir / "inbox").iterdir()) == []
 
 
-def test_poll_twice_creates_one_report(runtime):
-    inbox = runtime.config.mailbox_dir / "inbox"
-    inbox.mkdir(parents=True)
-    shutil.copy(SEED_DIR / "02-junk-newsletter.eml", inbox)
+def test_poll_twice_creates_one_report(runtime, mail):
+    mail.deliver(SEED_DIR / "02-junk-newsletter.eml")
     _poll()
-    # The same message arriving again (a re-delivered or re-polled file).
-    shutil.copy(SEED_DIR / "02-junk-newsletter.eml", inbox / "again.eml")
+    # The same message arriving again (a re-delivered or re-polled message).
+    mail.deliver(SEED_DIR / "02-junk-newsletter.eml", "again.eml")
     _poll()
 
     listing = response_json(
@@ -103,10 +181,8 @@ def test_poll_twice_creates_one_report(runtime):
     assert len(listing["items"]) == 1
 
 
-def test_outdated_verdict_version_is_not_sent(runtime):
-    inbox = runtime.config.mailbox_dir / "inbox"
-    inbox.mkdir(parents=True)
-    shutil.copy(SEED_DIR / "03-not-junk-payroll.eml", inbox)
+def test_outdated_verdict_version_is_not_sent(runtime, mail):
+    mail.deliver(SEED_DIR / "03-not-junk-payroll.eml")
     _poll()
     report_id = _report_id_for_reporter("priya.natarajan@example.com")
     for verdict in ("phishing", "no_threats_found"):
@@ -121,5 +197,5 @@ def test_outdated_verdict_version_is_not_sent(runtime):
         assert response.status_code == 202
 
     assert _deliver_queued(runtime) == 2
-    (sent,) = _outbox_messages(runtime)
-    assert "Result: No threats found" in sent.get_body(("plain",)).get_content()
+    (sent,) = mail.sent()
+    assert "Result: No threats found" in sent.html

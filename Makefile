@@ -26,6 +26,7 @@ test: install
 
 bench: install
 	$(PY) bench/intake.py
+	$(PY) bench/cold_import.py
 
 clean:
 	rm -rf .local test-output

@@ -2,10 +2,11 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+CHROMIUM ?= chromium
 
-.PHONY: run test install bench clean
+.PHONY: run test install chromium bench clean
 
-install: $(VENV)/.installed node_modules/.installed
+install: $(VENV)/.installed node_modules/.installed chromium
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,6 +16,14 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+# The screenshot test runs Debian's chromium headless. CI is a fresh machine where
+# make runs as root; elsewhere apt-get goes through sudo.
+chromium:
+	@command -v $(CHROMIUM) >/dev/null || { \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$sudo apt-get update -q && \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
 
 # Azurite (started unless one runs) plus the dev host on http://127.0.0.1:7071/api.
 run: install

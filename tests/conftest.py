@@ -22,6 +22,14 @@ SAMPLES_DIR = PROJECT_DIR.parent / "shared" / "samples"
 SEED_DIR = PROJECT_DIR / "devhost" / "seed"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite the expected files in tests/golden/ instead of comparing",
+    )
+
+
 @pytest.fixture(scope="session")
 def azurite(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Start an in-memory Azurite for the session unless one is already running."""

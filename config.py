@@ -79,6 +79,16 @@ SETTINGS: dict[str, tuple[str | None, str]] = {
         "Role the dev host gives every local request: reader, reviewer or "
         "settings_admin.",
     ),
+    "APPLICATIONINSIGHTS_CONNECTION_STRING": (
+        None,
+        "Application Insights connection string. When set, the app exports traces "
+        "and metrics through azure-monitor-opentelemetry; empty turns that off.",
+    ),
+    "APPLICATIONINSIGHTS_AUTHENTICATION_STRING": (
+        None,
+        "Authorization=AAD makes the Functions host and the app's exporter sign in "
+        "to Application Insights with the managed identity instead of a key.",
+    ),
 }
 
 
@@ -102,6 +112,7 @@ class Config:
     accepted_domains: tuple[str, ...]
     poll_seconds: float
     local_role: str
+    telemetry_connection_string: str | None = None
 
     @property
     def uses_graph(self) -> bool:
@@ -195,4 +206,5 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         ),
         poll_seconds=poll_seconds,
         local_role=role,
+        telemetry_connection_string=_read(env, "APPLICATIONINSIGHTS_CONNECTION_STRING"),
     )

@@ -12,6 +12,7 @@ from functools import cached_property
 
 from config import Config, load_config
 from storage import Storage, open_storage
+from telemetry import configure_telemetry
 
 
 @dataclass
@@ -46,6 +47,7 @@ def get_runtime() -> Runtime:
     with _current_lock:
         if _current is None:
             _current = Runtime(load_config())
+            configure_telemetry(_current.config)
         return _current
 
 

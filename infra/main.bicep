@@ -44,6 +44,14 @@ param authClientId string
 param graphBaseUrl string = 'https://graph.microsoft.com/v1.0'
 
 @minValue(1)
+@maxValue(10000)
+@description('Notifications one sender mailbox may send a minute; Exchange Online allows 30.')
+param sendsPerMinute int = 30
+
+@description('Keep a copy of each notification in the sender mailbox\'s Sent Items.')
+param saveToSentItems bool = false
+
+@minValue(1)
 @maxValue(1000)
 @description('Maximum number of instances the Flex Consumption plan scales out to.')
 param maximumInstanceCount int = 40
@@ -100,6 +108,7 @@ var tableNames = [
 var queueNames = [
   'notifications'
   'notifications-poison'
+  'notifications-poison-poison'
 ]
 var containerNames = [
   'raw-reports'
@@ -180,7 +189,7 @@ resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-0
   name: 'default'
 }
 
-// The notification queue and the poison queue that failed messages move to.
+// The notification queue and the poison queues that failed messages move to.
 resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = [for name in queueNames: {
   parent: queueService
   name: name
@@ -369,6 +378,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     REPORTBACK_MAILBOX_DIR: '/tmp/reportback-mailbox'
     REPORTBACK_REPORTING_MAILBOX: reportingMailbox
     REPORTBACK_GRAPH_BASE_URL: graphBaseUrl
+    REPORTBACK_SENDS_PER_MINUTE: string(sendsPerMinute)
+    REPORTBACK_SAVE_TO_SENT_ITEMS: saveToSentItems ? 'true' : 'false'
     REPORTBACK_DEFAULT_SENDER: defaultSender
     REPORTBACK_ACCEPTED_DOMAINS: acceptedDomains
     REPORTBACK_POLL_SCHEDULE: pollSchedule

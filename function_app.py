@@ -20,14 +20,17 @@ app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 )
 def poll_reporting_mailbox(timer: func.TimerRequest) -> None:
     from intake.poller import poll_once
+    from notifier.reconcile import enqueue_missing_notifications
     from runtime import get_runtime
 
     runtime = get_runtime()
     result = poll_once(runtime.mailbox, runtime.storage)
+    enqueue_missing_notifications(runtime.storage)
     logger.info(
-        "poll done: %s messages seen, %s new reports, past_due=%s",
+        "poll done: %s messages seen, %s new reports, skipped=%s, past_due=%s",
         result.seen,
         result.created,
+        result.skipped,
         timer.past_due,
     )
 

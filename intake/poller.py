@@ -3,6 +3,7 @@
 Order per message: raw MIME to Blob Storage, then the report row. The mailbox cursor
 moves only after the whole batch is stored, so a crash at any step is completed by
 the next poll, and report ids derived from the message make that poll idempotent.
+A blob lease (``intake.lease``) keeps two polls from running at once.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from intake.lease import PollLease, poll_lease
 from intake.parser import parse_report, report_id_for
 from mailboxes import InboundMessage, Mailbox
 from storage import Storage
@@ -24,6 +26,8 @@ logger = logging.getLogger(__name__)
 class PollResult:
     seen: int
     created: int
+    # True when another poll held the lease, so this one did nothing.
+    skipped: bool = False
 
 
 def _parse(message: InboundMessage, report_id: str, blob_name: str) -> Report:
@@ -74,12 +78,26 @@ def store_message(
 
 
 def poll_once(mailbox: Mailbox, storage: Storage) -> PollResult:
-    """Store every message of one mailbox poll, then move the mailbox's cursor."""
+    """Store every message of one mailbox poll, then move the mailbox's cursor.
+
+    Skips the poll when another one holds the poll lease.
+    """
+    with poll_lease(storage) as lease:
+        if lease is None:
+            logger.info("poll skipped: another poll holds the lease")
+            return PollResult(seen=0, created=0, skipped=True)
+        return _store_batch(mailbox, storage, lease)
+
+
+def _store_batch(mailbox: Mailbox, storage: Storage, lease: PollLease) -> PollResult:
     batch = mailbox.poll()
     reports = ReportStore(storage)
     created = 0
     for message in batch.messages:
+        lease.keep()
         if store_message(message, storage, reports):
             created += 1
+    # A poll that lost its lease stops here, before the cursor moves.
+    lease.keep()
     batch.commit()
     return PollResult(seen=len(batch.messages), created=created)

@@ -24,7 +24,8 @@ TABLES = ("reports", "audit", "deliveries", "settings", "state")
 # The Functions host moves a queue's failed messages to "<queue>-poison", the
 # poison handler's own included.
 QUEUES = ("notifications", "notifications-poison", "notifications-poison-poison")
-CONTAINERS = ("raw-reports", "assets")
+# "locks" contains the blobs whose leases keep timer runs from overlapping.
+CONTAINERS = ("raw-reports", "assets", "locks")
 
 
 @dataclass

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import functools
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -85,8 +86,13 @@ def _instance(
     return error(f"injected {where} {fault.attribute}")
 
 
+@functools.cache
 def report_mime(index: int, *, reporter_domain: str = "example.com") -> bytes:
-    """Return a phishing report by ``user<index>`` with an inline original."""
+    """Return a phishing report by ``user<index>`` with an inline original.
+
+    Cached, because the wrapper gets a new Message-ID and so a new report id
+    each time it is built.
+    """
     original = (
         "From: Billing <billing@invoices.example.net>\r\n"
         "To: user{0}@{1}\r\n"

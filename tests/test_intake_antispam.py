@@ -7,7 +7,9 @@ import pytest
 from intake.antispam import eligibility, read_stamp, system_verdict
 from verdicts.model import Eligibility, ReportedAs, SystemVerdict
 
-FOREFRONT = "CIP:203.0.113.25;CTRY:US;LANG:en;SCL:{scl};SRV:;IPV:NLI;SFV:{sfv};CAT:{cat};"
+FOREFRONT = (
+    "CIP:203.0.113.25;CTRY:US;LANG:en;SCL:{scl};SRV:;IPV:NLI;SFV:{sfv};CAT:{cat};"
+)
 
 
 @pytest.mark.parametrize(

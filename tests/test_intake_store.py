@@ -11,7 +11,9 @@ from verdicts.store import ReportStore, fit_entity
 
 
 def _report(**values) -> Report:
-    return Report(id="r" + "0" * 31, received_at=datetime(2026, 12, 1, tzinfo=UTC), **values)
+    return Report(
+        id="r" + "0" * 31, received_at=datetime(2026, 12, 1, tzinfo=UTC), **values
+    )
 
 
 def test_long_subject_is_truncated_and_flagged():
@@ -60,7 +62,8 @@ def test_entity_over_one_mebibyte_is_cut_to_fit():
     }
     entity = fit_entity(report_to_entity(_report(**values)))
     encoded = sum(
-        2 * len(k) + (2 * len(v) if isinstance(v, str) else 8) for k, v in entity.items()
+        2 * len(k) + (2 * len(v) if isinstance(v, str) else 8)
+        for k, v in entity.items()
     )
     assert encoded <= MAX_ENTITY_BYTES
     assert len(json.loads(entity["truncated_fields"])) >= 1

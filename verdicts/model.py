@@ -134,6 +134,10 @@ class Report:
     verdict_version: int = 0
     verdict_at: datetime | None = None
     verdict_by: str = ""
+    # The verdict version whose notification the reviewer requested (0: none).
+    # Written with the verdict, so a notification lost to a crash before it was
+    # enqueued can be found and sent later.
+    notify_version: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """Return the report as the API shows it."""
@@ -186,7 +190,12 @@ def report_from_entity(entity: dict[str, Any]) -> Report:
             value = Verdict(value) if value else None
         elif name in ("received_at", "verdict_at") and isinstance(value, str):
             value = datetime.fromisoformat(value)
-        elif name in ("verdict_version", "antispam_scl", "antispam_bcl"):
+        elif name in (
+            "verdict_version",
+            "notify_version",
+            "antispam_scl",
+            "antispam_bcl",
+        ):
             value = int(value)
         values[name] = value
     return Report(**values)

@@ -60,6 +60,8 @@ def mark_report(
     report.verdict_version += 1
     report.verdict_at = datetime.now(timezone.utc)
     report.verdict_by = actor
+    if notify:
+        report.notify_version = report.verdict_version
     etag = reports.replace(report, etag=stored.etag)
     reports.add_audit(
         subject=report_id,

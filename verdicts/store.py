@@ -174,6 +174,20 @@ class ReportStore:
         for entity in self._reports.query_entities("PartitionKey eq 'report'"):
             yield report_from_entity(entity)
 
+    def iter_notify_requested(self, since: datetime) -> Iterator[Report]:
+        """Yield reports marked since ``since`` that requested a notification.
+
+        Only reports whose current verdict version is the requested one count.
+        """
+        entities = self._reports.query_entities(
+            "PartitionKey eq 'report' and verdict_at ge @since and notify_version gt 0",
+            parameters={"since": since},
+        )
+        for entity in entities:
+            report = report_from_entity(entity)
+            if report.notify_version == report.verdict_version:
+                yield report
+
     def add_audit(self, *, subject: str, action: str, actor: str, **data: Any) -> None:
         """Append an audit entry for ``subject`` (a report id or ``settings``)."""
         now = datetime.now(timezone.utc)

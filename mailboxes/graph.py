@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -48,6 +49,8 @@ DEFAULT_SENDS_PER_MINUTE = 30
 # Used when a 429, 503 or 504 response has no Retry-After header.
 DEFAULT_RETRY_AFTER_SECONDS = 60.0
 MAX_RETRY_AFTER_SECONDS = 3600.0
+# The tenant's verified domains change rarely, so one lookup serves this long.
+VERIFIED_DOMAINS_TTL_SECONDS = 900.0
 TRANSIENT_STATUSES = (429, 503, 504)
 # Graph rejects an expired or unknown delta token with 410 Gone, or with one of
 # these error codes.
@@ -89,6 +92,8 @@ class GraphMailbox:
         state = storage.table("state")
         self._cursors = DeltaCursorStore(state, reporting_mailbox, INBOX)
         self._pacer = SendPacer(state, per_minute=sends_per_minute)
+        self._verified_domains: tuple[str, ...] = ()
+        self._verified_domains_at: float | None = None
 
     @classmethod
     def from_config(cls, config, storage) -> GraphMailbox:
@@ -242,6 +247,56 @@ class GraphMailbox:
         except GraphRequestError as error:
             raise send_error(error, message.sender) from error
         logger.debug("sendMail accepted for message %s", message.message_id)
+
+    # -- organization lookups for notifications ------------------------------------
+
+    def reporter_language(self, address: str) -> str | None:
+        """Return the locale of ``address``'s mailbox, such as ``de-DE``.
+
+        Returns None when Graph cannot tell. Needs the MailboxSettings.Read
+        application permission.
+        """
+        url = f"{self.client.base_url}/users/{_segment(address)}/mailboxSettings"
+        try:
+            data = self.client.get_json("mailboxSettings", url)
+        except GraphRequestError as error:
+            # The error detail may name the mailbox, so only its status is logged.
+            logger.warning(
+                "mailbox language lookup failed: %s %s", error.status, error.code
+            )
+            return None
+        language = (data or {}).get("language") or {}
+        locale = language.get("locale")
+        return locale if isinstance(locale, str) and locale else None
+
+    def verified_domains(self) -> tuple[str, ...]:
+        """Return the tenant's verified domains, read at most every 15 minutes.
+
+        Returns the last known list, or none, when Graph fails. Needs the
+        Organization.Read.All application permission.
+        """
+        now = time.monotonic()
+        fresh = self._verified_domains_at is not None and (
+            now - self._verified_domains_at < VERIFIED_DOMAINS_TTL_SECONDS
+        )
+        if fresh:
+            return self._verified_domains
+        url = f"{self.client.base_url}/organization?$select=verifiedDomains"
+        try:
+            data = self.client.get_json("organization", url)
+        except GraphRequestError as error:
+            logger.warning("verified domains lookup failed: %s", error)
+            return self._verified_domains
+        names = [
+            domain.get("name")
+            for organization in (data or {}).get("value") or []
+            for domain in organization.get("verifiedDomains") or []
+        ]
+        self._verified_domains = tuple(
+            name.lower() for name in names if isinstance(name, str) and name
+        )
+        self._verified_domains_at = now
+        return self._verified_domains
 
 
 def _segment(value: str) -> str:

@@ -99,6 +99,27 @@ def choose_sender(
     return default_sender
 
 
+def mailbox_domains(mailbox: object) -> tuple[str, ...]:
+    """Return the organization's domains that the mailbox knows of, if any.
+
+    ``verified_domains`` is an optional mailbox method: the Graph mailbox reads the
+    tenant's verified domains, and the folder mailbox has none.
+    """
+    lookup = getattr(mailbox, "verified_domains", None)
+    return tuple(lookup()) if lookup is not None else ()
+
+
+def mailbox_language(mailbox: object, address: str) -> str | None:
+    """Return the language of ``address``'s mailbox when the mailbox can tell.
+
+    ``reporter_language`` is an optional mailbox method, as with ``mailbox_domains``.
+    """
+    lookup = getattr(mailbox, "reporter_language", None)
+    if lookup is None or not address:
+        return None
+    return lookup(address)
+
+
 def choose_language(
     settings: NotificationSettings,
     *,
@@ -199,19 +220,18 @@ def compose_notification(
     storage: Storage,
     default_sender: str,
     accepted_domains: Sequence[str],
-    preferred_language: str | None = None,
+    mailbox: object = None,
 ) -> OutboundMessage:
     """Build the notification of ``report``'s current verdict from the settings.
 
-    ``preferred_language`` is the reporter's mailbox language, when known.
+    ``mailbox``, when given, adds the reporter's mailbox language and the tenant's
+    verified domains (see ``mailbox_language`` and ``mailbox_domains``).
     """
-    # TODO: no caller passes the Graph mailbox language (mailboxSettings) yet, so
-    # only the report's Content-Language picks the language.
     settings = SettingsStore(storage).read()
     language = choose_language(
         settings,
         content_language=report.language,
-        preferred_language=preferred_language,
+        preferred_language=mailbox_language(mailbox, report.reporter_address),
     )
     logo = choose_logo(settings, storage)
     corrected = is_correction(storage, report)
@@ -229,7 +249,9 @@ def compose_notification(
     return outbound_message(
         rendered,
         sender=choose_sender(
-            settings, default_sender=default_sender, accepted_domains=accepted_domains
+            settings,
+            default_sender=default_sender,
+            accepted_domains=(*accepted_domains, *mailbox_domains(mailbox)),
         ),
         recipient=report.reporter_address,
         recipient_name=report.reporter_name,

@@ -21,6 +21,8 @@ class DeliveryBusy(NotifierError):
 
 class NotRetryable(NotifierError):
     """The notification is not in a state a reviewer can retry."""
+
+
 class InvalidLogo(NotifierError):
     """An uploaded logo is damaged or its pixel size is outside the limits."""
 

@@ -115,6 +115,7 @@ def build_notification(
     storage: Storage,
     default_sender: str,
     accepted_domains: Sequence[str] = (),
+    mailbox: Mailbox | None = None,
 ) -> OutboundMessage:
     """Render the notification of the current verdict, with a new Message-ID."""
     return compose_notification(
@@ -122,6 +123,7 @@ def build_notification(
         storage=storage,
         default_sender=default_sender,
         accepted_domains=accepted_domains,
+        mailbox=mailbox,
     )
 
 
@@ -220,6 +222,7 @@ def _advance(
         storage=storage,
         default_sender=default_sender,
         accepted_domains=accepted_domains,
+        mailbox=mailbox,
     )
     _claim(delivery, deliveries, message, run)
     return _send(delivery, deliveries, message, storage=storage, mailbox=mailbox)

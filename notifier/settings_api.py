@@ -21,6 +21,8 @@ from notifier.compose import (
     choose_language,
     choose_logo,
     choose_sender,
+    mailbox_domains,
+    mailbox_language,
     outbound_message,
     render_for,
 )
@@ -55,7 +57,7 @@ from verdicts.http import (
     read_json_object,
     require_role,
 )
-from verdicts.model import Verdict
+from verdicts.model import Report, Verdict
 from verdicts.store import ReportStore
 
 logger = logging.getLogger(__name__)
@@ -124,6 +126,12 @@ def handles_problems(handler: Handler) -> Handler:
     return wrapper
 
 
+def accepted_domains() -> tuple[str, ...]:
+    """Return REPORTBACK_ACCEPTED_DOMAINS plus the domains the mailbox knows of."""
+    runtime = get_runtime()
+    return (*runtime.config.accepted_domains, *mailbox_domains(runtime.mailbox))
+
+
 def _settings_json(settings: NotificationSettings) -> dict[str, Any]:
     data = settings.to_json()
     logo = LogoStore(get_runtime().storage).current()
@@ -154,7 +162,7 @@ def put_notification_settings(req: func.HttpRequest) -> func.HttpResponse:
         read_json_object(req),
         if_match=if_match,
         actor=principal.name,
-        accepted_domains=runtime.config.accepted_domains,
+        accepted_domains=accepted_domains(),
     )
     return json_response(_settings_json(stored.settings), headers={"ETag": stored.etag})
 
@@ -197,7 +205,7 @@ def _preview_settings(body: dict[str, Any]) -> NotificationSettings:
     try:
         return settings_from_json(
             unsaved,
-            accepted_domains=runtime.config.accepted_domains,
+            accepted_domains=accepted_domains(),
             logo_uploaded=LogoStore(runtime.storage).current() is not None,
         )
     except InvalidSettings as error:
@@ -206,11 +214,19 @@ def _preview_settings(body: dict[str, Any]) -> NotificationSettings:
 
 
 def _language(
-    body: dict[str, Any], settings: NotificationSettings, content_language: str
+    body: dict[str, Any],
+    settings: NotificationSettings,
+    *,
+    content_language: str,
+    mailbox_locale: str | None,
 ) -> str:
     value = body.get("language")
     if value is None:
-        return choose_language(settings, content_language=content_language)
+        return choose_language(
+            settings,
+            content_language=content_language,
+            preferred_language=mailbox_locale,
+        )
     tag = normalize_tag(value) if isinstance(value, str) else None
     if tag is None:
         raise HttpProblem(
@@ -234,24 +250,41 @@ def _corrected(body: dict[str, Any]) -> bool:
     return value
 
 
-def _render_preview(body: dict[str, Any]) -> Preview:
-    """Render what a reporter would get, from a body shared by preview and test."""
-    storage = get_runtime().storage
-    verdict = _verdict(body)
-    settings = _preview_settings(body)
+def _preview_report(body: dict[str, Any]) -> Report | None:
     report_id = body.get("report_id")
     if report_id is None:
-        summary, content_language, reply_to = SAMPLE_SUMMARY, "", ""
-    elif isinstance(report_id, str):
-        report = ReportStore(storage).get(report_id).report
-        summary = ReportSummary.from_report(report)
-        content_language, reply_to = report.language, report.wrapper_message_id
-    else:
+        return None
+    if not isinstance(report_id, str):
         raise HttpProblem(
             422, "Invalid report id", "report_id must be a string", field="report_id"
         )
-    language = _language(body, settings, content_language)
-    logo = choose_logo(settings, storage)
+    return ReportStore(get_runtime().storage).get(report_id).report
+
+
+def _render_preview(body: dict[str, Any]) -> Preview:
+    """Render what a reporter would get, from a body shared by preview and test."""
+    runtime = get_runtime()
+    verdict = _verdict(body)
+    settings = _preview_settings(body)
+    report = _preview_report(body)
+    if report is None:
+        summary, content_language, mailbox_locale, reply_to = (
+            SAMPLE_SUMMARY,
+            "",
+            None,
+            "",
+        )
+    else:
+        summary = ReportSummary.from_report(report)
+        content_language, reply_to = report.language, report.wrapper_message_id
+        mailbox_locale = mailbox_language(runtime.mailbox, report.reporter_address)
+    language = _language(
+        body,
+        settings,
+        content_language=content_language,
+        mailbox_locale=mailbox_locale,
+    )
+    logo = choose_logo(settings, runtime.storage)
     rendered = render_for(
         summary,
         verdict,
@@ -279,7 +312,7 @@ def preview_notification(req: func.HttpRequest) -> func.HttpResponse:
     sender = choose_sender(
         preview.settings,
         default_sender=config.default_sender,
-        accepted_domains=config.accepted_domains,
+        accepted_domains=accepted_domains(),
     )
     return json_response(
         {
@@ -294,7 +327,7 @@ def preview_notification(req: func.HttpRequest) -> func.HttpResponse:
 
 def _test_recipient(body: dict[str, Any]) -> str:
     to = body.get("to")
-    accepted = get_runtime().config.accepted_domains
+    accepted = accepted_domains()
     if not isinstance(to, str) or not is_accepted_address(to.strip(), accepted):
         raise HttpProblem(
             422,
@@ -318,7 +351,7 @@ def send_test_notification(req: func.HttpRequest) -> func.HttpResponse:
         sender=choose_sender(
             preview.settings,
             default_sender=runtime.config.default_sender,
-            accepted_domains=runtime.config.accepted_domains,
+            accepted_domains=accepted_domains(),
         ),
         recipient=recipient,
         logo=preview.logo,

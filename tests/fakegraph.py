@@ -7,6 +7,8 @@ It speaks the JSON documented for Graph v1.0 and beta for these calls only:
 - ``GET /v1.0/users/{id}/messages/{id}/$value`` and ``.../attachments``,
   ``.../attachments/{id}/$value`` for item attachments
 - ``POST /v1.0/users/{id}/sendMail``
+- ``GET /v1.0/users/{id}/mailboxSettings`` (its ``language``) and
+  ``GET /v1.0/organization`` (its ``verifiedDomains``)
 - ``POST /beta/security/threatSubmission/emailThreats`` and ``GET .../{id}``
 
 Errors use Graph's ``{"error": {"code", "message"}}`` body. Tests script failures with
@@ -107,6 +109,9 @@ class FakeGraph:
         self.out_of_scope: set[str] = set()
         self.send_as_denied: set[str] = set()
         self.rejected_tokens: set[str] = set()
+        # mailboxSettings language per mailbox address; "en-US" when not set.
+        self.mailbox_locales: dict[str, str] = {}
+        self.verified_domains: list[str] = ["example.com"]
         # Called with (sender, body) after each accepted sendMail; the CLI prints it.
         self.on_send: Callable[[str, dict[str, Any]], None] | None = None
         self._failures: dict[tuple[str, str], list[ScriptedFailure]] = {}
@@ -213,8 +218,8 @@ class FakeGraph:
         """Fail the next ``count`` calls of ``operation`` with an error response.
 
         ``operation`` is one of: delta, message_value, attachments, attachment_value,
-        send_mail, submit_threat, get_threat. With ``delay_seconds`` the response comes
-        that late, to test client time-outs.
+        send_mail, mailbox_settings, organization, submit_threat, get_threat. With
+        ``delay_seconds`` the response comes that late, to test client time-outs.
         """
         failure = ScriptedFailure(
             status=status,
@@ -411,6 +416,35 @@ class FakeGraph:
             self.on_send(sender, body)
         return Response(202, {}, b"")
 
+    def _mailbox_settings(self, request: RecordedRequest) -> Response:
+        address = request.path_parts[2].lower()
+        box = self._mailbox(address)
+        if isinstance(box, Response):
+            return box
+        locale = self.mailbox_locales.get(address, "en-US")
+        return Response.json(
+            200,
+            {
+                "timeZone": "UTC",
+                "language": {"locale": locale, "displayName": locale},
+            },
+        )
+
+    def _organization(self, request: RecordedRequest) -> Response:
+        domains = [
+            {
+                "name": name,
+                "isDefault": index == 0,
+                "isInitial": False,
+                "type": "Managed",
+                "capabilities": "Email, OfficeCommunicationsOnline",
+            }
+            for index, name in enumerate(self.verified_domains)
+        ]
+        organization = {"id": "84b2ae1e-0000-4000-8000-000000000001"}
+        organization["verifiedDomains"] = domains
+        return Response.json(200, {"value": [organization]})
+
     def _submit_threat(self, request: RecordedRequest) -> Response:
         try:
             body = request.json()
@@ -519,6 +553,8 @@ _OPERATIONS = {
         ("v1.0", "users", "*", "messages", "*", "attachments", "*", "$value"),
     ): "attachment_value",
     ("POST", ("v1.0", "users", "*", "sendMail")): "send_mail",
+    ("GET", ("v1.0", "users", "*", "mailboxSettings")): "mailbox_settings",
+    ("GET", ("v1.0", "organization")): "organization",
     ("POST", ("beta", "security", "threatSubmission", "emailThreats")): "submit_threat",
     (
         "GET",

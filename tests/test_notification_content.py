@@ -35,7 +35,8 @@ def add_report(runtime, report_id: str = "r1", **fields) -> str:
         "wrapper_message_id": "<report-1@example.com>",
     }
     values.update(fields)
-    ReportStore(runtime.storage).add(Report(id=report_id, received_at=RECEIVED, **values))
+    report = Report(id=report_id, received_at=RECEIVED, **values)
+    ReportStore(runtime.storage).add(report)
     return report_id
 
 

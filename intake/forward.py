@@ -48,7 +48,10 @@ def forwarded_message(body: str) -> Message | None:
     for name, value in fields.items():
         message[name] = value
     message["Content-Type"] = "text/plain; charset=utf-8"
-    message.set_payload("\n".join(lines[start + consumed :]).strip() + "\n")
+    text = "\n".join(lines[start + consumed :]).strip() + "\n"
+    # Stored as the parser stores 8-bit bodies (bytes as surrogates), so that
+    # decoding the payload returns the UTF-8 bytes declared above.
+    message.set_payload(text.encode("utf-8").decode("ascii", "surrogateescape"))
     return message
 
 

@@ -12,7 +12,6 @@ import base64
 import binascii
 import email
 import email.policy
-import quopri
 import re
 from collections.abc import Iterator
 from email.message import Message
@@ -110,14 +109,14 @@ def payload_bytes(part: Message, problems: list[str], where: str) -> bytes:
         return b""
     if isinstance(payload, Message):
         return payload.as_bytes()
-    # The parser keeps raw 8-bit bytes as surrogates; other text is built here.
-    raw = payload.encode("utf-8", "surrogateescape") if payload else b""
     encoding = transfer_encoding(part)
     if encoding == "base64":
-        return _decode_base64(raw, problems, where)
-    if encoding == "quoted-printable":
-        return quopri.decodestring(raw)
-    return raw
+        return _decode_base64(
+            payload.encode("utf-8", "surrogateescape"), problems, where
+        )
+    # For 7bit, 8bit, binary and unknown encodings this returns the bytes as sent;
+    # it also undoes quoted-printable and x-uuencode.
+    return part.get_payload(decode=True) or b""
 
 
 def _decode_base64(raw: bytes, problems: list[str], where: str) -> bytes:

@@ -54,7 +54,7 @@ def read_original(report: Report, original: Message, problems: list[str]) -> Non
     for text in body.text:
         found.extend(urls.urls_in_text(text))
     for markup in body.html:
-        found.extend(urls.urls_in_html(markup))
+        found.extend(urls.urls_in_html(markup, html_to_text(markup)))
     report.urls, report.url_hosts = urls.deduplicate(found)
     if len(report.urls) > MAX_URLS:
         problems.append(f"{len(report.urls)} URLs; listed the first {MAX_URLS}")

@@ -60,15 +60,17 @@ def headers(message: Message, name: str, problems: list[str]) -> list[str]:
 def addresses(value: str) -> list[tuple[str, str]]:
     """Return (display name, address) pairs of an address list; empty items skipped.
 
-    Addresses are lower-cased. A trailing comma or an empty group member yields no
-    pair rather than an empty one.
+    Addresses are lower-cased, without a trailing root dot. A trailing comma or an
+    empty group member yields no pair. When some items contain "@", items without
+    one are dropped: spoofed From headers split a display name at commas.
     """
     pairs = []
     for name, address in getaddresses([value]):
-        address = address.strip().strip("<>").lower()
+        address = address.strip().strip("<>").rstrip(".").lower()
         if address:
             pairs.append((name.strip(), address))
-    return pairs
+    with_domain = [pair for pair in pairs if "@" in pair[1]]
+    return with_domain or pairs
 
 
 def walk(message: Message, max_depth: int = MAX_DEPTH) -> Iterator[tuple[Message, int]]:

@@ -104,7 +104,7 @@ def _from_message_part(part: Message, problems: list[str]) -> Original | None:
             data = quopri.decodestring(raw)
         problems.append(f"message part {name!r} is {encoding}-encoded; decoded it")
         return from_bytes(data, problems, as_format="eml", name=name)
-    if inner is None:
+    if inner is None or (not inner.keys() and not str(inner.get_payload()).strip()):
         problems.append(f"message part {name!r} is empty")
         return None
     return Original(inner, "eml", name)

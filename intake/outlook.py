@@ -36,6 +36,8 @@ def message_from_outlook(
         return None
     try:
         message = msg.asEmailMessage()
+        _fix_boundaries(message)
+        _mark_embedded_messages(message, _embedded_names(msg))
         _add_missing(message, "Subject", getattr(msg, "subject", None))
         date = getattr(msg, "date", None)
         if date is not None and hasattr(date, "tzinfo"):
@@ -49,6 +51,55 @@ def message_from_outlook(
         return None
     finally:
         msg.close()
+
+
+def _fix_boundaries(message: Message) -> None:
+    """Give every multipart part a fixed boundary, so that serializing the
+    converted message, and hashing an embedded one, gives the same bytes each time.
+
+    "=_" cannot occur in base64 or quoted-printable text, so the boundaries cannot
+    collide with encoded content.
+    """
+    for number, part in enumerate(message.walk()):
+        if part.is_multipart() and part.get_boundary() is None:
+            part.set_boundary(f"=_reportback_outlook_{number}")
+
+
+def _embedded_names(msg) -> list[str]:
+    from extract_msg.enums import AttachmentType
+
+    return [
+        str(getattr(attachment, "name", "") or "")
+        for attachment in getattr(msg, "attachments", ())
+        if getattr(attachment, "type", None) == AttachmentType.MSG
+    ]
+
+
+def _mark_embedded_messages(message: Message, names: list[str]) -> None:
+    """Turn embedded Outlook items into attached messages (``message/rfc822``).
+
+    extract-msg 0.57 writes an embedded item as a bare ``multipart/mixed`` part
+    carrying the item's own headers, which would mix its body into the parent's.
+    """
+    payload = message.get_payload()
+    if not isinstance(payload, list):
+        return
+    remaining = list(names)
+    for index, part in enumerate(payload):
+        if part.get_content_maintype() == "multipart" and (
+            "From" in part or "Received" in part or "Subject" in part
+        ):
+            attached = Message()
+            attached["Content-Type"] = "message/rfc822"
+            name = remaining.pop(0) if remaining else ""
+            disposition = "attachment"
+            attached["Content-Disposition"] = disposition
+            if name:
+                attached.set_param("filename", name, header="Content-Disposition")
+            attached.set_payload([part])
+            payload[index] = attached
+        elif part.get_content_maintype() == "multipart":
+            _mark_embedded_messages(part, names)
 
 
 def _add_missing(message: Message, name: str, value: object) -> None:

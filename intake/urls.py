@@ -52,8 +52,12 @@ def urls_in_text(text: str) -> list[str]:
     return [_clean(match) for match in _TEXT_URL.findall(text)]
 
 
-def urls_in_html(markup: str) -> list[str]:
-    """Return http(s) URLs of link attributes, then those in the markup's text."""
+def urls_in_html(markup: str, visible_text: str) -> list[str]:
+    """Return http(s) URLs of link attributes, then those in the visible text.
+
+    Other attributes are skipped: their URLs (XML namespaces, for example) are
+    neither shown nor followed.
+    """
     found = []
     for match in _HTML_ATTRIBUTE.finditer(markup):
         value = html.unescape(
@@ -61,7 +65,7 @@ def urls_in_html(markup: str) -> list[str]:
         )
         if value.strip().lower().startswith(("http://", "https://")):
             found.append(_clean(value))
-    found.extend(urls_in_text(html.unescape(markup)))
+    found.extend(urls_in_text(visible_text))
     return found
 
 

@@ -34,6 +34,7 @@ def wrap_original(
     filename: str = "reported message.eml",
     attach_as: str = "rfc822",
     subject: str | None = None,
+    message_id: str | None = None,
 ) -> bytes:
     """Return a report that attaches ``original`` the way a report add-in does.
 
@@ -41,7 +42,8 @@ def wrap_original(
     ``rfc822_base64`` (message/rfc822 sent base64-encoded), ``octet_stream`` (an
     application/octet-stream ``.eml`` part, base64) or ``msg`` (``original`` is an
     Outlook file, sent as application/vnd.ms-outlook, base64). ``subject`` replaces
-    the wrapper's subject, prefix included.
+    the wrapper's subject, prefix included; ``message_id`` its Message-ID (a new
+    one by default).
 
     The wrapper is written by hand rather than with ``email`` so that not one byte of
     the original changes (no re-encoding, no re-folded headers).
@@ -56,7 +58,7 @@ def wrap_original(
         "To: phishing-reports@example.com\r\n"
         f"Subject: {subject}\r\n"
         f"Date: {format_datetime(localtime())}\r\n"
-        f"Message-ID: {make_msgid(domain='example.com')}\r\n"
+        f"Message-ID: {message_id or make_msgid(domain='example.com')}\r\n"
         "MIME-Version: 1.0\r\n"
         f'Content-Type: multipart/mixed; boundary="{boundary}"\r\n'
         "\r\n"

@@ -10,7 +10,15 @@ from dataclasses import dataclass, field
 from email.message import Message
 
 from intake import antispam, urls
-from intake.mime import MAX_DEPTH, addresses, filename, header, part_text, payload_bytes
+from intake.mime import (
+    MAX_DEPTH,
+    addresses,
+    filename,
+    header,
+    part_text,
+    payload_bytes,
+    serialize,
+)
 from verdicts.model import Report
 
 PREVIEW_CHARS = 1000
@@ -167,7 +175,7 @@ def attachment_entry(
     if isinstance(payload, list) and payload and isinstance(payload[0], Message):
         # An attached message is hashed as Python serializes it, which can differ
         # from the bytes sent in line endings and folding.
-        data = payload[0].as_bytes()
+        data = serialize(payload[0], problems, where)
     else:
         data = payload_bytes(part, problems, where)
     return {

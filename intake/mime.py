@@ -91,6 +91,15 @@ def walk(message: Message, max_depth: int = MAX_DEPTH) -> Iterator[tuple[Message
             stack.extend((child, depth + 1) for child in reversed(children))
 
 
+def serialize(message: Message, problems: list[str], where: str) -> bytes:
+    """Return ``message`` as bytes, or b"" if its damage stops the generator."""
+    try:
+        return message.as_bytes()
+    except (ValueError, LookupError, UnicodeError, TypeError, IndexError) as error:
+        problems.append(f"{where}: cannot be serialized ({type(error).__name__})")
+        return b""
+
+
 def transfer_encoding(part: Message) -> str:
     """Return the Content-Transfer-Encoding, lower-cased and without whitespace."""
     for key, value in part.raw_items():
@@ -110,7 +119,7 @@ def payload_bytes(part: Message, problems: list[str], where: str) -> bytes:
     if isinstance(payload, list):
         return b""
     if isinstance(payload, Message):
-        return payload.as_bytes()
+        return serialize(payload, problems, where)
     encoding = transfer_encoding(part)
     if encoding == "base64":
         return _decode_base64(

@@ -15,7 +15,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import Message
 
-from intake.mime import MAX_DEPTH, filename, load, payload_bytes, transfer_encoding
+from intake.mime import (
+    MAX_DEPTH,
+    filename,
+    load,
+    payload_bytes,
+    serialize,
+    transfer_encoding,
+)
 from intake.outlook import is_outlook_file, message_from_outlook
 
 # A leaf part that starts like an RFC 5322 header section: a field name, a colon.
@@ -84,28 +91,28 @@ def attached_originals(wrapper: Message, problems: list[str]) -> list[Original]:
 
 def _from_message_part(part: Message, problems: list[str]) -> Original | None:
     name = filename(part)
+    where = f"message part {name!r}"
     payload = part.get_payload()
     inner = payload[0] if isinstance(payload, list) and payload else None
     encoding = transfer_encoding(part)
     # RFC 2046 5.2.1 allows only 7bit, 8bit or binary here, but add-ins do send
     # base64; Python's parser then reads the encoded text as a message.
     if inner is not None and encoding in ("base64", "quoted-printable"):
-        raw = (
-            inner.as_bytes()
-            if inner.keys()
-            else str(inner.get_payload()).encode("ascii", "surrogateescape")
-        )
+        if inner.keys():
+            raw = serialize(inner, problems, where)
+        else:
+            raw = inner.get_payload(decode=True) or b""
         if encoding == "base64":
             encoded = Message()
             encoded["Content-Transfer-Encoding"] = "base64"
             encoded.set_payload(raw.decode("ascii", "surrogateescape"))
-            data = payload_bytes(encoded, problems, f"message part {name!r}")
+            data = payload_bytes(encoded, problems, where)
         else:
             data = quopri.decodestring(raw)
-        problems.append(f"message part {name!r} is {encoding}-encoded; decoded it")
+        problems.append(f"{where} is {encoding}-encoded; decoded it")
         return from_bytes(data, problems, as_format="eml", name=name)
     if inner is None or (not inner.keys() and not str(inner.get_payload()).strip()):
-        problems.append(f"message part {name!r} is empty")
+        problems.append(f"{where} is empty")
         return None
     return Original(inner, "eml", name)
 

@@ -25,12 +25,18 @@ def message_from_outlook(
     data: bytes, problems: list[str], where: str
 ) -> Message | None:
     """Return the .msg file ``data`` as a message, or None if it cannot be read."""
-    import extract_msg  # imported here: it costs about a second at start-up
+    import extract_msg  # imported on first use: it takes about 0.2 s to import
     from extract_msg.exceptions import ExMsgBaseException
     from olefile import olefile
 
     try:
-        msg = extract_msg.openMsg(data, delayAttachments=False)
+        msg = extract_msg.openMsg(
+            data, delayAttachments=False, deencapsulationFunc=_skip_rtf
+        )
+        if not msg.body:
+            # Only the RTF body has the text, so pay for de-encapsulating it.
+            msg.close()
+            msg = extract_msg.openMsg(data, delayAttachments=False)
     except (ExMsgBaseException, olefile.OleFileError, OSError, ValueError) as error:
         problems.append(f"{where}: unreadable Outlook file ({type(error).__name__})")
         return None
@@ -51,6 +57,11 @@ def message_from_outlook(
         return None
     finally:
         msg.close()
+
+
+def _skip_rtf(rtf_body: bytes, body_type: object) -> None:
+    """Return no body from RTF: de-encapsulating HTML from RTF with extract-msg
+    0.57 takes 0.3 to 3 s per sample file here, against 0.04 to 0.1 s without."""
 
 
 def _fix_boundaries(message: Message) -> None:

@@ -250,7 +250,7 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
 
 // The app itself. The azd-service-name tag tells azd where to deploy the code.
 resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
-  // checkov:skip=CKV_AZURE_222:Without a virtual network the app serves on its public endpoint; App Service authentication answers 401 to every request without an Entra token.
+  // checkov:skip=CKV_AZURE_222:Without a virtual network the app serves on its public endpoint; App Service authentication lets no request reach the app without an Entra sign-in.
   // checkov:skip=CKV_AZURE_17:Callers sign in with Entra bearer tokens; requiring client certificates as well would reject them.
   // checkov:skip=CKV_AZURE_212:Flex Consumption starts instances on demand; always-ready instances would bill around the clock for a poll that runs once a minute.
   // checkov:skip=CKV_AZURE_213:A health check probe calls the app without a token, and every route requires sign-in and a role.
@@ -398,6 +398,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
 
 // App Service authentication (Entra ID) signs every caller in and passes the app
 // roles of the token to the app in X-MS-CLIENT-PRINCIPAL, which only it can set.
+// Without a client secret, browser sign-in uses the OpenID Connect implicit flow,
+// so no secret is stored; the README lists the app registration settings it needs.
 resource authSettings 'Microsoft.Web/sites/config@2024-04-01' = {
   // Checkov reads this sites/config resource as a whole site, but it holds only the authentication settings, so site-level checks do not apply here.
   // checkov:skip=CKV_AZURE_13:Site-level check; this resource is not the site.
@@ -413,9 +415,12 @@ resource authSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     platform: {
       enabled: true
     }
+    // Browsers opening the review portal are sent to the Entra sign-in page; API
+    // clients send an Entra bearer token instead.
     globalValidation: {
       requireAuthentication: true
-      unauthenticatedClientAction: 'Return401'
+      unauthenticatedClientAction: 'RedirectToLoginPage'
+      redirectToProvider: 'azureactivedirectory'
     }
     httpSettings: {
       requireHttps: true
@@ -450,3 +455,4 @@ output AZURE_STORAGE_ACCOUNT_NAME string = storage.name
 output APPLICATIONINSIGHTS_NAME string = appInsights.name
 output REPORTBACK_API_URL string = 'https://${functionApp.properties.defaultHostName}/api'
 output REPORTBACK_PRINCIPAL_ID string = functionApp.identity.principalId
+output REPORTBACK_SIGN_IN_REDIRECT_URI string = 'https://${functionApp.properties.defaultHostName}/.auth/login/aad/callback'

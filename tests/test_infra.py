@@ -211,6 +211,22 @@ class TestSettingsContract:
         assert settings["REPORTBACK_STORAGE_PREFIX"] == ""
         assert settings["REPORTBACK_LOCAL_ROLE"] == "reader"
 
+    def test_pacing_parameters_become_strings(self, bicep):
+        settings = bicep_app_settings(bicep)
+        assert settings["REPORTBACK_SENDS_PER_MINUTE"] == {
+            "function": {
+                "type": "string",
+                "parameters": {"value_to_convert": "sendsPerMinute"},
+            }
+        }
+        # config.py accepts only lowercase true and false.
+        condition = settings["REPORTBACK_SAVE_TO_SENT_ITEMS"]["operator"]
+        assert condition["operands"] == {
+            "condition": "saveToSentItems",
+            "true_value": "true",
+            "false_value": "false",
+        }
+
 
 class TestFunctionApp:
     def test_plan_is_flex_consumption(self, bicep):
@@ -359,7 +375,8 @@ class TestAuthentication:
         assert properties["platform"] == {"enabled": True}
         assert properties["globalValidation"] == {
             "requireAuthentication": True,
-            "unauthenticatedClientAction": "Return401",
+            "unauthenticatedClientAction": "RedirectToLoginPage",
+            "redirectToProvider": "azureactivedirectory",
         }
         assert properties["httpSettings"] == {"requireHttps": True}
 
@@ -400,13 +417,13 @@ class TestParameters:
 
     def test_parameters_file_matches_template(self, bicep):
         values = json.loads((INFRA_DIR / "main.parameters.json").read_text())
-        given = set(values["parameters"])
+        in_file = set(values["parameters"])
         declared = set(bicep["parameters"])
-        assert given - declared == set()
+        assert in_file - declared == set()
         required = {
             name for name, p in bicep["parameters"].items() if "default" not in p
         }
-        assert required - given == set()
+        assert required - in_file == set()
 
     def test_outputs_are_upper_snake_case(self, bicep):
         for name in bicep["outputs"]:

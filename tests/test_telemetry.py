@@ -1,9 +1,9 @@
 """Telemetry export: off without a connection string, real spans with one.
 
 OpenTelemetry's providers are global to a process, so each case runs the app in a
-subprocess. A loopback server stands in for the Application Insights ingestion
-endpoint, and the subprocess refuses every connection and name lookup that is not
-loopback, so no test traffic can leave the machine.
+subprocess. A loopback server replaces the Application Insights ingestion endpoint,
+and the subprocess rejects every connection and name lookup that is not loopback,
+so no test traffic can leave the machine.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import pytest
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
-# Prepended to every subprocess script: record and refuse non-loopback traffic.
+# Prepended to every subprocess script: record and reject non-loopback traffic.
 LOOPBACK_GUARD = """
 import json, socket, sys
 blocked = []
@@ -135,7 +135,7 @@ def run_app(script: str, tmp_path: Path, **settings: str) -> dict:
         APPLICATIONINSIGHTS_STATSBEAT_DISABLED_ALL="true",
         APPLICATIONINSIGHTS_SDKSTATS_DISABLED="true",
         APPLICATIONINSIGHTS_CONTROLPLANE_DISABLED="true",
-        # The distro's default azure_vm detector asks the instance metadata
+        # The distro's default azure_vm detector requests the instance metadata
         # endpoint at 169.254.169.254; App Service's detector reads variables only.
         OTEL_EXPERIMENTAL_RESOURCE_DETECTORS="azure_app_service",
         # The distro samples 5 traces a second by default; keep every span here.

@@ -113,6 +113,7 @@ var queueNames = [
 var containerNames = [
   'raw-reports'
   'assets'
+  'locks'
 ]
 
 // Built-in role definition IDs, the same in every tenant.
@@ -166,7 +167,8 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01'
   }
 }
 
-// Raw reports and the organization logo; the app also creates them if missing.
+// Raw reports, the organization logo and the poll's lease blobs; the app also
+// creates them if missing.
 resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = [for name in containerNames: {
   parent: blobService
   name: name

@@ -7,7 +7,7 @@ CHECKOV_VENV := .venv-checkov
 
 .PHONY: run test install chromium scan bench clean
 
-install: $(VENV)/.installed node_modules/.installed chromium
+install: $(VENV)/.installed node_modules/.installed
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,7 +43,7 @@ scan: $(CHECKOV_VENV)/.installed
 		--framework bicep --skip-download --compact --quiet
 
 # pytest starts an in-memory Azurite unless one runs, and stops what it started.
-test: install scan
+test: install chromium scan
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install

@@ -55,6 +55,11 @@ def _collect(app: func.FunctionApp):
     return routes, functions, queue_functions, timer_function
 
 
+def http_routes(app: func.FunctionApp) -> list[Route]:
+    """Return the HTTP routes that ``app`` registers with the Functions host."""
+    return list(_collect(app)[0])
+
+
 class DevHost:
     """The app's triggers, run in this process."""
 

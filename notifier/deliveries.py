@@ -177,6 +177,11 @@ class DeliveryStore:
         for entity in entities:
             yield _from_entity(entity)
 
+    def iter_all(self) -> Iterator[Delivery]:
+        """Yield every delivery, for report listings and statistics."""
+        for entity in self._table.list_entities():
+            yield _from_entity(entity)
+
 
 __all__ = [
     "FINAL_STATUSES",

@@ -86,4 +86,4 @@ def test_cross_site_get_is_allowed(runtime):
     )
     response = function_app.list_reports(request)
     assert response.status_code == 200
-    assert response_json(response) == {"items": []}
+    assert response_json(response) == {"items": [], "continuation": None}

@@ -9,8 +9,9 @@ import base64
 import binascii
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from enum import IntEnum
 from typing import Any
 from urllib.parse import urlsplit
@@ -53,6 +54,7 @@ class HttpProblem(Exception):
         detail: str,
         *,
         field: str | None = None,
+        headers: Mapping[str, str] | None = None,
         **extra: Any,
     ) -> None:
         super().__init__(detail)
@@ -60,6 +62,7 @@ class HttpProblem(Exception):
         self.title = title
         self.detail = detail
         self.field = field
+        self.headers = dict(headers or {})
         self.extra = extra
 
 
@@ -77,6 +80,7 @@ def problem_response(problem: HttpProblem) -> func.HttpResponse:
         json.dumps(body),
         status_code=problem.status,
         mimetype="application/problem+json",
+        headers=problem.headers,
     )
 
 
@@ -116,6 +120,77 @@ def read_json_object(req: func.HttpRequest) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise HttpProblem(400, "Invalid body", "request body must be a JSON object")
     return data
+
+
+def check_query_names(req: func.HttpRequest, allowed: Iterable[str]) -> None:
+    """Raise a 400 problem naming the first query parameter not in ``allowed``."""
+    known = set(allowed)
+    for name in req.params:
+        if name not in known:
+            expected = ", ".join(sorted(known)) or "none"
+            raise HttpProblem(
+                400,
+                "Unknown query parameter",
+                f"query parameter {name!r} is not supported; expected: {expected}",
+                field=name,
+            )
+
+
+def query_choice(
+    req: func.HttpRequest, name: str, choices: Iterable[str]
+) -> str | None:
+    """Return query parameter ``name`` if it is one of ``choices``, None if absent."""
+    value = req.params.get(name)
+    if value is None:
+        return None
+    allowed = list(choices)
+    if value not in allowed:
+        raise HttpProblem(
+            400,
+            "Invalid query parameter",
+            f"{name} {value!r} is invalid; expected one of: {', '.join(allowed)}",
+            field=name,
+        )
+    return value
+
+
+def query_int(
+    req: func.HttpRequest, name: str, *, default: int, minimum: int, maximum: int
+) -> int:
+    value = req.params.get(name)
+    if value is None:
+        return default
+    if not (value.isascii() and value.isdigit()) or not (
+        minimum <= int(value) <= maximum
+    ):
+        raise HttpProblem(
+            400,
+            "Invalid query parameter",
+            f"{name} {value!r} is invalid; expected an integer from {minimum} "
+            f"to {maximum}",
+            field=name,
+        )
+    return int(value)
+
+
+def query_datetime(req: func.HttpRequest, name: str) -> datetime | None:
+    """Return query parameter ``name`` as an aware UTC datetime (RFC 3339)."""
+    value = req.params.get(name)
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        raise HttpProblem(
+            400,
+            "Invalid query parameter",
+            f"{name} {value!r} is invalid; expected an RFC 3339 date-time with a "
+            "time zone, such as 2026-01-31T09:00:00Z",
+            field=name,
+        )
+    return parsed.astimezone(timezone.utc)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from verdicts.errors import Conflict, NotAllowed
-from verdicts.model import Eligibility, Kind, Report, Verdict
+from verdicts.model import (
+    Eligibility,
+    Kind,
+    Report,
+    ReportedAs,
+    SystemVerdict,
+    Verdict,
+)
 
 ALLOWED_VERDICTS: dict[Kind, tuple[Verdict, ...]] = {
     Kind.EMAIL: (Verdict.NO_THREATS_FOUND, Verdict.PHISHING, Verdict.SPAM),
@@ -30,3 +37,23 @@ def check_can_mark(report: Report, verdict: Verdict) -> None:
             f"({report.system_verdict.value}); only false positives and false "
             "negatives can be marked"
         )
+
+
+def eligibility_for(
+    reported_as: ReportedAs, system_verdict: SystemVerdict
+) -> Eligibility:
+    """Compare the reporter's claim with where the mail system put the original.
+
+    An original delivered to the inbox but reported as junk or phishing is a false
+    negative. One put in junk or quarantine but reported as not junk is a false
+    positive.
+    """
+    if system_verdict is SystemVerdict.UNKNOWN:
+        return Eligibility.UNKNOWN
+    delivered = system_verdict is SystemVerdict.DELIVERED
+    reported_unwanted = reported_as is not ReportedAs.NOT_JUNK
+    if delivered and reported_unwanted:
+        return Eligibility.FALSE_NEGATIVE
+    if not delivered and not reported_unwanted:
+        return Eligibility.FALSE_POSITIVE
+    return Eligibility.AGREES

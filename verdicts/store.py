@@ -6,7 +6,7 @@ import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from azure.core import MatchConditions
@@ -15,10 +15,11 @@ from azure.core.exceptions import (
     ResourceModifiedError,
     ResourceNotFoundError,
 )
+from azure.data.tables import TableTransactionError
 
-from storage import Storage, check_entity_limits, check_key
+from storage import Storage, TableLimitError, check_entity_limits, check_key
 from storage.keys import MAX_ENTITY_BYTES, MAX_STRING_CHARS, truncate_utf16
-from verdicts.errors import Conflict, ReportNotFound
+from verdicts.errors import Conflict, ReportNotFound, VerdictError
 from verdicts.model import (
     JSON_FIELDS,
     Report,
@@ -27,6 +28,19 @@ from verdicts.model import (
 )
 
 logger = logging.getLogger(__name__)
+
+# Azure Table Storage takes at most 100 operations in one transaction, and at most 15
+# comparisons in one filter.
+MAX_TRANSACTION_OPERATIONS = 100
+MAX_FILTER_COMPARISONS = 15
+# Properties a verdict changes; a bulk mark merges only these.
+VERDICT_PROPERTIES = (
+    "verdict",
+    "verdict_version",
+    "verdict_at",
+    "verdict_by",
+    "notify_version",
+)
 
 
 @dataclass(frozen=True)
@@ -127,8 +141,8 @@ class ReportStore:
     """The ``reports`` and ``audit`` tables."""
 
     def __init__(self, storage: Storage) -> None:
+        self._storage = storage
         self._reports = storage.table("reports")
-        self._audit = storage.table("audit")
 
     def add(self, report: Report) -> bool:
         """Store ``report`` unless one with its id exists; return whether it was new."""
@@ -149,8 +163,8 @@ class ReportStore:
     def get(self, report_id: str) -> StoredReport:
         try:
             entity = self._reports.get_entity("report", check_key(report_id))
-        except ResourceNotFoundError:
-            raise ReportNotFound(f"report {report_id!r} not found") from None
+        except (ResourceNotFoundError, TableLimitError):
+            raise ReportNotFound(f"report {report_id[:80]!r} not found") from None
         return StoredReport(report_from_entity(entity), entity.metadata["etag"])
 
     def replace(self, report: Report, *, etag: str) -> str:
@@ -188,31 +202,117 @@ class ReportStore:
             if report.notify_version == report.verdict_version:
                 yield report
 
+    def query(
+        self,
+        conditions: dict[str, Any],
+        *,
+        received_from: datetime | None = None,
+        received_before: datetime | None = None,
+        select: list[str] | None = None,
+    ) -> Iterator[Report]:
+        """Yield reports whose properties equal ``conditions``, in no set order.
+
+        With ``select``, the reports carry only those properties (and defaults).
+        """
+        clauses = ["PartitionKey eq 'report'"]
+        parameters: dict[str, Any] = {}
+        for index, (name, value) in enumerate(sorted(conditions.items())):
+            clauses.append(f"{name} eq @p{index}")
+            parameters[f"p{index}"] = value
+        if received_from is not None:
+            clauses.append("received_at ge @received_from")
+            parameters["received_from"] = received_from
+        if received_before is not None:
+            clauses.append("received_at lt @received_before")
+            parameters["received_before"] = received_before
+        entities = self._reports.query_entities(
+            " and ".join(clauses),
+            parameters=parameters,
+            select=["RowKey", *select] if select else None,
+        )
+        for entity in entities:
+            yield report_from_entity(entity)
+
+    def get_many(self, report_ids: list[str]) -> dict[str, StoredReport]:
+        """Return the reports that exist among ``report_ids``, by id."""
+        valid = []
+        for report_id in report_ids:
+            try:
+                valid.append(check_key(report_id))
+            except TableLimitError:
+                continue
+        found: dict[str, StoredReport] = {}
+        for start in range(0, len(valid), MAX_FILTER_COMPARISONS - 1):
+            chunk = valid[start : start + MAX_FILTER_COMPARISONS - 1]
+            names = [f"id{i}" for i in range(len(chunk))]
+            keys = " or ".join(f"RowKey eq @{name}" for name in names)
+            # The SDK finds @names between spaces, so the parentheses stand apart.
+            entities = self._reports.query_entities(
+                f"PartitionKey eq 'report' and ( {keys} )",
+                parameters=dict(zip(names, chunk, strict=True)),
+            )
+            for entity in entities:
+                report = report_from_entity(entity)
+                found[report.id] = StoredReport(report, entity.metadata["etag"])
+        return found
+
+    def merge_verdicts(
+        self, changes: list[tuple[Report, str]]
+    ) -> tuple[dict[str, str], dict[str, VerdictError]]:
+        """Write the verdict properties of each (report, ETag) in Table transactions.
+
+        A report changed or deleted since its ETag is left out and the rest are
+        written. Returns the new ETags by report id and the errors by report id.
+        """
+        written: dict[str, str] = {}
+        failed: dict[str, VerdictError] = {}
+        for start in range(0, len(changes), MAX_TRANSACTION_OPERATIONS):
+            batch = changes[start : start + MAX_TRANSACTION_OPERATIONS]
+            while batch:
+                try:
+                    results = self._reports.submit_transaction(
+                        [_verdict_merge(report, etag) for report, etag in batch]
+                    )
+                except TableTransactionError as error:
+                    report = batch.pop(error.index)[0]
+                    failed[report.id] = _transaction_failure(report.id, error)
+                    continue
+                for (report, _), metadata in zip(batch, results, strict=True):
+                    written[report.id] = metadata["etag"]
+                break
+        return written, failed
+
     def add_audit(self, *, subject: str, action: str, actor: str, **data: Any) -> None:
         """Append an audit entry for ``subject`` (a report id or ``settings``)."""
-        now = datetime.now(timezone.utc)
-        # Row keys sort ascending, so a zero-padded time keeps entries in order.
-        row = f"{now.strftime('%Y%m%dT%H%M%S%fZ')}-{action}"
-        entity = {
-            "PartitionKey": check_key(subject),
-            "RowKey": check_key(row),
-            "action": action,
-            "actor": actor,
-            "at": now,
-            "data": json.dumps(data, ensure_ascii=False, default=str),
-        }
-        self._audit.upsert_entity(fit_entity(entity))
+        from verdicts.audit import AuditLog
+
+        AuditLog(self._storage).add(subject=subject, action=action, actor=actor, **data)
 
     def audit_for(self, subject: str) -> list[dict[str, Any]]:
-        entries = self._audit.query_entities(
-            "PartitionKey eq @subject", parameters={"subject": check_key(subject)}
+        from verdicts.audit import AuditLog
+
+        return [e.to_json() for e in AuditLog(self._storage).for_subject(subject)]
+
+
+def _verdict_merge(report: Report, etag: str) -> tuple[str, dict[str, Any], dict]:
+    entity = report_to_entity(report)
+    properties = {name: entity[name] for name in VERDICT_PROPERTIES if name in entity}
+    return (
+        "update",
+        {"PartitionKey": "report", "RowKey": report.id, **properties},
+        {
+            "mode": "merge",
+            "etag": etag,
+            "match_condition": MatchConditions.IfNotModified,
+        },
+    )
+
+
+def _transaction_failure(report_id: str, error: TableTransactionError) -> VerdictError:
+    if error.status_code == 404:
+        return ReportNotFound(f"report {report_id!r} not found")
+    if error.status_code == 412:
+        return Conflict(
+            f"report {report_id!r} changed since it was read; reload it and retry"
         )
-        return [
-            {
-                "action": e["action"],
-                "actor": e["actor"],
-                "at": e["at"].isoformat() if hasattr(e["at"], "isoformat") else e["at"],
-                **json.loads(e.get("data") or "{}"),
-            }
-            for e in entries
-        ]
+    raise error

@@ -65,6 +65,39 @@ ROUTES = [
     RouteCase("list_audit", "GET", "api/audit", "reader"),
     RouteCase("get_stats", "GET", "api/stats", "reader"),
     RouteCase("get_openapi", "GET", "api/openapi.json", "reader"),
+    RouteCase("list_deliveries", "GET", "api/deliveries", "reader"),
+    RouteCase(
+        "retry_notification",
+        "POST",
+        "api/reports/r1/notification/retry",
+        "reviewer",
+        {"id": "r1"},
+    ),
+    RouteCase(
+        "get_notification_settings", "GET", "api/settings/notifications", "reader"
+    ),
+    RouteCase(
+        "put_notification_settings",
+        "PUT",
+        "api/settings/notifications",
+        "settings_admin",
+        body={},
+    ),
+    RouteCase("put_logo", "PUT", "api/settings/logo", "settings_admin", body=b""),
+    RouteCase(
+        "preview_notification",
+        "POST",
+        "api/settings/notifications/preview",
+        "reader",
+        body={},
+    ),
+    RouteCase(
+        "send_test_notification",
+        "POST",
+        "api/settings/notifications/test",
+        "settings_admin",
+        body={},
+    ),
     # The catch-all: any signed-in caller gets 404 or 405, anonymous ones 401.
     RouteCase("no_such_route", "GET", "api/nothing", "reader", {"path": "api/nothing"}),
 ]

@@ -60,7 +60,7 @@ def test_bulk_gives_a_result_per_id(runtime):
     assert stored.verdict is Verdict.SPAM
     assert stored.verdict_by == "alex@example.com"
     audit = ReportStore(runtime.storage).audit_for(fresh.id)
-    assert [e["data"]["comment"] for e in audit] == ["newsletter wave"]
+    assert [e["comment"] for e in audit] == ["newsletter wave"]
 
 
 def test_bulk_over_100_ids_uses_several_transactions(runtime):

@@ -30,6 +30,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
+from notifier.deliveries import DeliveryStatus
 from verdicts.bulk import MAX_BULK_IDS, ItemStatus
 from verdicts.inputs import DEFAULT_PAGE_SIZE, MAX_COMMENT_CHARS, MAX_PAGE_SIZE
 from verdicts.listing import DELIVERY_CHOICES, NO_VALUE, SUMMARY_FIELDS
@@ -419,6 +420,52 @@ def _submission_schema() -> dict[str, Any]:
 
 
 SCHEMAS["Submission"] = _submission_schema()
+SCHEMAS["Delivery"] = {
+    "type": "object",
+    "required": ["report_id", "verdict_version", "status", "attempts"],
+    "properties": {
+        "report_id": TEXT,
+        "verdict_version": {"type": "integer"},
+        "status": {"type": "string", "enum": enum_values(DeliveryStatus)},
+        "attempts": {"type": "integer", "minimum": 0},
+        "reason": TEXT,
+        "last_error": TEXT,
+        "sender": TEXT,
+        "message_id": TEXT,
+        "next_attempt_at": NULLABLE_DATE_TIME,
+        "updated_at": NULLABLE_DATE_TIME,
+    },
+}
+SCHEMAS["DeliveryList"] = {
+    "type": "object",
+    "required": ["items"],
+    "properties": {"items": {"type": "array", "items": ref("Delivery")}},
+}
+SCHEMAS["NotificationSettings"] = {
+    "type": "object",
+    "description": "Texts per verdict and language, sender and logo choice.",
+    "required": ["default_language", "texts", "languages"],
+    "properties": {
+        "default_language": TEXT,
+        "organization_name": TEXT,
+        "sender": {"type": ["string", "null"]},
+        "use_organization_logo": {"type": "boolean"},
+        "texts": {"type": "object", "additionalProperties": TEXT},
+        "languages": {"type": "object"},
+        "logo": {"type": ["object", "null"]},
+    },
+}
+SCHEMAS["NotificationPreview"] = {
+    "type": "object",
+    "required": ["subject", "html", "text", "language", "sender"],
+    "properties": {
+        "subject": TEXT,
+        "html": TEXT,
+        "text": TEXT,
+        "language": TEXT,
+        "sender": TEXT,
+    },
+}
 
 
 def path_parameter(name: str, description: str) -> dict[str, Any]:
@@ -514,12 +561,15 @@ def operation(
     description: str = "",
     parameters: list[dict[str, Any]] | None = None,
     request_schema: dict[str, Any] | None = None,
+    request_content: dict[str, Any] | None = None,
     responses: dict[int, dict[str, Any]],
     tags: tuple[str, ...] = ("reports",),
 ) -> dict[str, Any]:
     """Build an operation with the problem responses every route shares.
 
     ``role`` is the least role that may call it (``x-required-role``).
+    ``request_schema`` is a JSON body's schema; ``request_content`` maps other media
+    types to their schemas.
     """
     all_parameters = list(parameters or [])
     shared = {
@@ -544,10 +594,9 @@ def operation(
     if description:
         result["description"] = description
     if request_schema is not None:
-        result["requestBody"] = {
-            "required": True,
-            "content": {JSON: {"schema": request_schema}},
-        }
+        request_content = {JSON: {"schema": request_schema}}
+    if request_content is not None:
+        result["requestBody"] = {"required": True, "content": request_content}
         result["responses"]["413"] = problem("Request body too large")
         result["responses"]["415"] = problem("Request body is not JSON")
         result["responses"] = dict(sorted(result["responses"].items()))
@@ -560,6 +609,7 @@ ETAG_HEADER = {
         "schema": {"type": "string"},
     }
 }
+ETAG = {"ETag": {"description": "Send it as If-Match", "schema": {"type": "string"}}}
 
 PATHS: dict[str, dict[str, Any]] = {
     "/api/reports": {
@@ -720,6 +770,124 @@ PATHS: dict[str, dict[str, Any]] = {
                 _time_query("received_before", "Received before (RFC 3339)"),
             ],
             responses={200: json_content(ref("Stats"))},
+        ),
+    },
+    # Deliveries and notification settings: handlers in the notifier package.
+    "/api/deliveries": {
+        "get": operation(
+            "list_deliveries",
+            "List notification deliveries in one status, newest change first",
+            role="reader",
+            tags=("deliveries",),
+            parameters=[
+                _enum_query(
+                    "status",
+                    enum_values(DeliveryStatus),
+                    "Delivery status (default failed)",
+                ),
+                query_parameter(
+                    "limit",
+                    {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
+                    "Items to return",
+                ),
+            ],
+            responses={200: json_content(ref("DeliveryList"))},
+        ),
+    },
+    "/api/reports/{id}/notification/retry": {
+        "post": operation(
+            "retry_notification",
+            "Queue the failed notification of a report's current verdict again",
+            role="reviewer",
+            method="post",
+            tags=("deliveries",),
+            parameters=[ID_PARAMETER],
+            responses={
+                202: json_content(ref("Delivery"), "Queued again"),
+                404: problem("No report has this id"),
+                409: problem("The current verdict's notification has not failed"),
+            },
+        ),
+    },
+    "/api/settings/notifications": {
+        "get": operation(
+            "get_notification_settings",
+            "Read the notification settings",
+            role="reader",
+            tags=("settings",),
+            responses={
+                200: {**json_content(ref("NotificationSettings")), "headers": ETAG},
+            },
+        ),
+        "put": operation(
+            "put_notification_settings",
+            "Replace the notification settings",
+            role="settings_admin",
+            method="put",
+            tags=("settings",),
+            parameters=[
+                {
+                    **IF_MATCH_PARAMETER,
+                    "required": True,
+                    "description": "The ETag from GET /api/settings/notifications",
+                },
+            ],
+            request_schema={"type": "object"},
+            responses={
+                200: {**json_content(ref("NotificationSettings")), "headers": ETAG},
+                412: problem("The settings changed since the ETag in If-Match"),
+                422: problem("Invalid settings; 'errors' lists every field"),
+                428: problem("If-Match missing"),
+            },
+        ),
+    },
+    "/api/settings/logo": {
+        "put": operation(
+            "put_logo",
+            "Upload the organization logo (PNG or JPEG bytes)",
+            role="settings_admin",
+            method="put",
+            tags=("settings",),
+            request_content={
+                media: {"schema": {"type": "string", "format": "binary"}}
+                for media in ("image/png", "image/jpeg")
+            },
+            responses={
+                200: json_content({"type": "object"}, "Stored"),
+                422: problem("Not a valid image"),
+            },
+        ),
+    },
+    "/api/settings/notifications/preview": {
+        "post": operation(
+            "preview_notification",
+            "Render a notification with stored or unsaved settings",
+            role="reader",
+            method="post",
+            tags=("settings",),
+            request_schema={"type": "object"},
+            responses={
+                200: json_content(ref("NotificationPreview")),
+                404: problem("No report has this report_id"),
+                422: problem("Invalid verdict, language, settings or report_id"),
+            },
+        ),
+    },
+    "/api/settings/notifications/test": {
+        "post": operation(
+            "send_test_notification",
+            "Send a test notification to an address in the organization",
+            role="settings_admin",
+            method="post",
+            tags=("settings",),
+            request_schema={"type": "object"},
+            responses={
+                202: json_content({"type": "object"}, "Sent"),
+                404: problem("No report has this report_id"),
+                422: problem("Invalid recipient, verdict, language or settings"),
+                502: problem("The mail system rejected the message"),
+                503: problem("Sending failed for now; retry later"),
+            },
         ),
     },
     "/api/openapi.json": {

@@ -289,9 +289,13 @@ class ReportStore:
         AuditLog(self._storage).add(subject=subject, action=action, actor=actor, **data)
 
     def audit_for(self, subject: str) -> list[dict[str, Any]]:
+        """Return the audit entries of ``subject``, oldest first, data flattened."""
         from verdicts.audit import AuditLog
 
-        return [e.to_json() for e in AuditLog(self._storage).for_subject(subject)]
+        return [
+            {"action": e.action, "actor": e.actor, "at": e.at.isoformat(), **e.data}
+            for e in AuditLog(self._storage).for_subject(subject)
+        ]
 
 
 def _verdict_merge(report: Report, etag: str) -> tuple[str, dict[str, Any], dict]:

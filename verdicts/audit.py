@@ -84,7 +84,7 @@ class AuditLog:
             "at": now,
             "data": json.dumps(data, ensure_ascii=False, default=str),
         }
-        self._table.create_entity(fit_entity(entity))
+        self._table.upsert_entity(fit_entity(entity))
         return _entry_from_entity(entity)
 
     def for_subject(self, subject: str) -> list[AuditEntry]:

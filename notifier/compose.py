@@ -100,7 +100,7 @@ def choose_sender(
 
 
 def mailbox_domains(mailbox: object) -> tuple[str, ...]:
-    """Return the organization's domains that the mailbox knows of, if any.
+    """Return the organization's verified domains as the mailbox reads them, if any.
 
     ``verified_domains`` is an optional mailbox method: the Graph mailbox reads the
     tenant's verified domains, and the folder mailbox has none.

@@ -1,7 +1,7 @@
 """The organization's logo: checking an uploaded image and keeping it in Blob Storage.
 
 An upload is accepted only when its bytes are a complete PNG, JPEG or GIF image within
-the size limits; the file name and the declared content type are ignored. SVG is
+the size limits. The file name and the declared content type are ignored. SVG is
 rejected because it can carry scripts and external references. Blobs are named by
 their SHA-256, and old ones are kept, so a notification never refers to a half-written
 or replaced image.

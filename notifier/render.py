@@ -67,7 +67,7 @@ class RenderedNotification:
 
 @dataclass(frozen=True, kw_only=True)
 class ReportSummary:
-    """What a notification tells about the reported message and its reporter."""
+    """The reported message and its reporter, as a notification describes them."""
 
     reporter_name: str
     reporter_address: str
@@ -142,8 +142,8 @@ def _position(text: str, index: int) -> str:
 def check_text(text: str) -> None:
     """Raise TemplateTextError unless ``text`` uses only the documented placeholders.
 
-    Only ``{{ name }}`` with a name from PLACEHOLDERS is allowed; an unknown name or
-    any other template syntax is rejected with its position (1-based line and column).
+    Only ``{{ name }}`` with a name from PLACEHOLDERS is allowed. An unknown name or
+    any other template syntax is rejected with its 1-based line and column.
     """
     allowed = ", ".join("{{ %s }}" % name for name in PLACEHOLDERS)
     stripped = _ALLOWED_FIELD.sub(lambda m: " " * len(m.group(0)), text)
@@ -219,7 +219,7 @@ def render_notification(
 ) -> RenderedNotification:
     """Render the subject, HTML and plain text of one result notification.
 
-    ``texts`` holds every body text and label (``notifier.settings.resolve_texts``).
+    ``texts`` contains every body text and label (``notifier.settings.resolve_texts``).
     ``corrected`` marks a result that replaces one the reporter already received.
     """
     values = placeholder_values(summary, verdict, texts)

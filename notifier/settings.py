@@ -1,6 +1,6 @@
 """The organization's notification settings: one ETag-checked document in Table Storage.
 
-The document holds the body text per verdict, one footer, per-language variants of
+The document contains the body text per verdict, one footer, per-language variants of
 those texts, an optional custom sender and whether to use the uploaded logo. An empty
 text means the built-in default. Every text may use only the documented placeholders
 (``notifier.render.PLACEHOLDERS``); anything else is rejected when the settings are
@@ -51,7 +51,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 @dataclass(frozen=True, kw_only=True)
 class NotificationSettings:
-    """What an admin configured; empty strings mean the built-in default."""
+    """An admin's configuration, in which an empty text means the built-in one."""
 
     default_language: str = "en"
     organization_name: str = ""

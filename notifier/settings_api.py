@@ -103,6 +103,7 @@ def _problem_for(error: Exception) -> HttpProblem:
         return HttpProblem(415, "Unsupported media type", str(error), field="logo")
     if isinstance(error, InvalidLogo):
         return HttpProblem(422, "Invalid logo", str(error), field="logo")
+    assert isinstance(error, ReportNotFound)
     return HttpProblem(404, "Not found", str(error), field="report_id")
 
 
@@ -127,7 +128,7 @@ def handles_problems(handler: Handler) -> Handler:
 
 
 def accepted_domains() -> tuple[str, ...]:
-    """Return REPORTBACK_ACCEPTED_DOMAINS plus the domains the mailbox knows of."""
+    """Return REPORTBACK_ACCEPTED_DOMAINS plus the mailbox's verified domains."""
     runtime = get_runtime()
     return (*runtime.config.accepted_domains, *mailbox_domains(runtime.mailbox))
 
@@ -359,11 +360,14 @@ def send_test_notification(req: func.HttpRequest) -> func.HttpResponse:
     )
     try:
         runtime.mailbox.send(message)
-    except TransientSendError as error:
+    except (TransientSendError, PermanentSendError) as error:
+        logger.warning(
+            "test notification %s failed: %s", message.message_id, type(error).__name__
+        )
+        if isinstance(error, PermanentSendError):
+            raise HttpProblem(502, "Sending failed", str(error)) from None
         extra = {"retry_after": error.retry_after} if error.retry_after else {}
         raise HttpProblem(503, "Sending failed", str(error), **extra) from None
-    except PermanentSendError as error:
-        raise HttpProblem(502, "Sending failed", str(error)) from None
     ReportStore(runtime.storage).add_audit(
         subject="settings",
         action="test_notification",

@@ -106,9 +106,7 @@ class TestSender:
         assert sent["From"].addresses[0].addr_spec == "phish-desk@example.com"
         assert sent["Message-ID"].endswith("@example.com>")
 
-    def test_sender_of_a_domain_no_longer_accepted_falls_back(
-        self, runtime, monkeypatch
-    ):
+    def test_sender_outside_domains_falls_back(self, runtime, monkeypatch):
         put_settings({"sender": "phish-desk@example.com"})
         monkeypatch.setenv("REPORTBACK_ACCEPTED_DOMAINS", "contoso.com")
         reset_runtime()

@@ -8,6 +8,7 @@ import email.policy
 import pytest
 
 import function_app
+from mailboxes import PermanentSendError, TransientSendError
 from tests.conftest import http_request, response_json
 from tests.test_notification_content import add_report, put_settings
 from verdicts.store import ReportStore
@@ -15,9 +16,7 @@ from verdicts.store import ReportStore
 
 def _preview(body: dict, *, role: str = "settings_admin"):
     return function_app.preview_notification(
-        http_request(
-            "POST", "api/settings/notifications/preview", body=body, role=role
-        )
+        http_request("POST", "api/settings/notifications/preview", body=body, role=role)
     )
 
 
@@ -144,3 +143,30 @@ class TestSendTest:
     def test_only_settings_admin_may_send(self, runtime, role):
         response = _test_send({"to": "admin@example.com"}, role=role)
         assert response.status_code == 403
+
+
+class _FailingMailbox:
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def send(self, message) -> None:
+        raise self.error
+
+
+class TestSendTestFailures:
+    def test_throttled_send_is_503(self, runtime):
+        error = TransientSendError("Graph sendMail failed: 429", retry_after=30.0)
+        runtime.__dict__["mailbox"] = _FailingMailbox(error)
+        response = _test_send({"to": "admin@example.com"})
+        assert response.status_code == 503
+        assert response_json(response)["retry_after"] == 30.0
+        assert ReportStore(runtime.storage).audit_for("settings") == []
+
+    def test_denied_send_is_502(self, runtime):
+        error = PermanentSendError("send-as denied for desk@example.com")
+        runtime.__dict__["mailbox"] = _FailingMailbox(error)
+        response = _test_send({"to": "admin@example.com"})
+        assert response.status_code == 502
+        assert response_json(response)["detail"] == (
+            "send-as denied for desk@example.com"
+        )

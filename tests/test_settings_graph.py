@@ -47,7 +47,7 @@ class TestVerifiedDomains:
         assert _put_sender("desk@contoso.com").status_code == 422
         assert _put_sender("desk@example.com").status_code == 200
 
-    def test_sender_checked_again_when_sending(self, graph_runtime, fake_graph):
+    def test_verified_domain_sender_sends(self, graph_runtime, fake_graph):
         fake_graph.verified_domains = ["contoso.com"]
         fake_graph.add_mailbox("desk@contoso.com")
         assert _put_sender("desk@contoso.com").status_code == 200

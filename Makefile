@@ -49,6 +49,7 @@ test: install chromium scan
 bench: install
 	$(PY) bench/intake.py
 	$(PY) bench/cold_import.py
+	$(PY) bench/telemetry_start.py
 
 clean:
 	rm -rf .local test-output

@@ -434,6 +434,9 @@ resource authSettings 'Microsoft.Web/sites/config@2024-04-01' = {
           clientId: authClientId
           openIdIssuer: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
         }
+        // NOTE: checked offline only. The README sets requestedAccessTokenVersion=2
+        // on the registration because it is unverified whether this v2.0 issuer also
+        // accepts v1 access tokens (issuer sts.windows.net).
         validation: {
           allowedAudiences: [
             'api://${authClientId}'

@@ -453,3 +453,40 @@ class TestParameters:
     def test_outputs_include_principal_for_graph_grants(self, bicep):
         output = bicep["outputs"]["REPORTBACK_PRINCIPAL_ID"]
         assert property_path(output["value"]) == "functionApp.identity.principalId"
+
+
+class TestPackage:
+    """The package azd and Core Tools upload leaves out what .funcignore lists."""
+
+    def _ignored(self) -> set[str]:
+        lines = (PROJECT_DIR / ".funcignore").read_text().splitlines()
+        return {line.strip() for line in lines if line.strip()}
+
+    def test_app_imports_nothing_left_out(self):
+        ignored = self._ignored()
+        for path in sorted(PROJECT_DIR.rglob("*.py")):
+            relative = path.relative_to(PROJECT_DIR)
+            if relative.parts[0] in ignored or SOURCE_SKIP_DIRS & set(relative.parts):
+                continue
+            tree = ast.parse(path.read_text(), filename=str(path))
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import):
+                    modules = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                    modules = [node.module or ""]
+                else:
+                    continue
+                for module in modules:
+                    top = module.split(".")[0]
+                    assert top not in ignored, (
+                        f"{relative}:{node.lineno} imports {module}, but .funcignore "
+                        f"leaves {top} out of the deployed package"
+                    )
+
+    @pytest.mark.parametrize(
+        "name",
+        ["function_app.py", "host.json", "requirements.txt", "templates"],
+    )
+    def test_runtime_files_are_deployed(self, name):
+        assert name in {path.name for path in PROJECT_DIR.iterdir()}
+        assert name not in self._ignored()

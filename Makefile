@@ -50,6 +50,7 @@ bench: install
 	$(PY) bench/intake.py
 	$(PY) bench/cold_import.py
 	$(PY) bench/telemetry_start.py
+	$(PY) bench/review.py
 
 clean:
 	rm -rf .local test-output

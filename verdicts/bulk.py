@@ -9,6 +9,7 @@ still written.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -21,6 +22,8 @@ from verdicts.service import apply_verdict, record_mark
 from verdicts.store import ReportStore, StoredReport
 
 MAX_BULK_IDS = 500
+# Concurrent audit and queue writes of one bulk mark.
+RECORD_WORKERS = 16
 
 
 class ItemStatus(StrEnum):
@@ -123,9 +126,9 @@ def mark_many(
             ),
             detail=str(error),
         )
-    for report, _ in changes:
-        if report.id not in written:
-            continue
+    marked = [report for report, _ in changes if report.id in written]
+
+    def record(report: Report) -> None:
         record_mark(
             storage,
             report,
@@ -134,6 +137,14 @@ def mark_many(
             comment=comment,
             notify=notify_reporter[report.id],
         )
+
+    # Each audit entry and queue message is a request of its own, so they run in
+    # parallel. The first error is raised once all have run; the report rows are
+    # written by then, and the notifier's sweep queues any notification lost here.
+    with ThreadPoolExecutor(max_workers=RECORD_WORKERS) as executor:
+        for _ in executor.map(record, marked):
+            pass
+    for report in marked:
         results[report.id].verdict_version = report.verdict_version
         results[report.id].notified = notify_reporter[report.id]
     return [results[rid] for rid in report_ids]

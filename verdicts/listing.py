@@ -11,7 +11,7 @@ from typing import Any
 
 from notifier.deliveries import DeliveryStatus, DeliveryStore
 from storage import Storage
-from verdicts.model import Report
+from verdicts.model import Report, report_from_entity
 from verdicts.paging import SortKey, newest_first_page, sortable_time
 from verdicts.store import ReportStore
 
@@ -120,6 +120,28 @@ def find_reports(
     return [r for r in reports if _matches_in_memory(r, report_filter, deliveries)]
 
 
+def _entity_sort_key(entity: dict[str, Any]) -> SortKey:
+    return (sortable_time(entity["received_at"]), entity["RowKey"])
+
+
+def _entity_matches(
+    entity: dict[str, Any],
+    report_filter: ReportFilter,
+    deliveries: dict[tuple[str, int], str] | None,
+) -> bool:
+    verdict = entity.get("verdict") or None
+    if report_filter.verdict == NO_VALUE and verdict is not None:
+        return False
+    if deliveries is not None:
+        version = int(entity.get("verdict_version") or 0)
+        status = deliveries.get((entity["RowKey"], version), NO_VALUE)
+        if verdict is None:
+            status = NO_VALUE
+        if status != report_filter.delivery:
+            return False
+    return True
+
+
 def list_reports(
     storage: Storage,
     report_filter: ReportFilter,
@@ -128,12 +150,22 @@ def list_reports(
     after: SortKey | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Return one page of report summaries, newest first, and the next page's token."""
-    # NOTE: every page reads all matching summaries older than the token and sorts
-    # them here, because Table Storage returns rows in key order, not time order.
-    # Cost grows with the number of matching reports; see bench/listing.py.
-    reports = find_reports(storage, report_filter)
-    page, token = newest_first_page(reports, report_sort_key, limit=limit, after=after)
-    return [summary(r) for r in page], token
+    # NOTE: every page reads the summary properties of all matching reports and
+    # sorts them here, because Table Storage returns rows in key order, not time
+    # order. Cost grows with the number of matching reports (bench/review.py).
+    # Only the page's entities become Report objects, the slowest step per row.
+    deliveries = current_delivery_statuses(storage) if report_filter.delivery else None
+    entities = ReportStore(storage).query_entities(
+        report_filter.table_conditions(),
+        received_from=report_filter.received_from,
+        received_before=report_filter.received_before,
+        select=list(SUMMARY_FIELDS),
+    )
+    matching = (e for e in entities if _entity_matches(e, report_filter, deliveries))
+    page, token = newest_first_page(
+        matching, _entity_sort_key, limit=limit, after=after
+    )
+    return [summary(report_from_entity(e)) for e in page], token
 
 
 DELIVERY_CHOICES = (*[status.value for status in DeliveryStatus], NO_VALUE)

@@ -214,6 +214,24 @@ class ReportStore:
 
         With ``select``, the reports carry only those properties (and defaults).
         """
+        entities = self.query_entities(
+            conditions,
+            received_from=received_from,
+            received_before=received_before,
+            select=select,
+        )
+        for entity in entities:
+            yield report_from_entity(entity)
+
+    def query_entities(
+        self,
+        conditions: dict[str, Any],
+        *,
+        received_from: datetime | None = None,
+        received_before: datetime | None = None,
+        select: list[str] | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Yield the Table entities that ``query`` turns into reports."""
         clauses = ["PartitionKey eq 'report'"]
         parameters: dict[str, Any] = {}
         for index, (name, value) in enumerate(sorted(conditions.items())):
@@ -230,8 +248,7 @@ class ReportStore:
             parameters=parameters,
             select=["RowKey", *select] if select else None,
         )
-        for entity in entities:
-            yield report_from_entity(entity)
+        yield from entities
 
     def get_many(self, report_ids: list[str]) -> dict[str, StoredReport]:
         """Return the reports that exist among ``report_ids``, by id."""

@@ -64,7 +64,7 @@ def test_audit_filters(runtime, params, expected):
 def test_audit_pages_cover_every_entry_once(runtime):
     report = store_report(runtime)
     for verdict in ["spam", "phishing", "no_threats_found", "spam", "phishing"]:
-        mark(report.id, {"verdict": verdict})
+        assert mark(report.id, {"verdict": verdict}).status_code == 202
     seen, token = [], None
     while True:
         params = {"limit": "2"} | ({"continuation": token} if token else {})

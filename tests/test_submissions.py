@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
+from azure.functions.timer import TimerRequest
 
-from tests.conftest import http_request, response_json
+import function_app
+from tests.conftest import SEED_DIR, http_request, response_json
 from tests.review_helpers import call, list_ids, mark
 from verdicts.model import Eligibility, ReportedAs, SystemVerdict
 from verdicts.rules import eligibility_for
@@ -213,3 +216,39 @@ def test_submission_that_is_not_an_object_is_rejected(runtime):
     response = _submit(["not", "an", "object"])
     assert response.status_code == 400
     assert response_json(response)["detail"] == "request body must be a JSON object"
+
+
+def test_email_submission_joins_the_mailbox_campaign(runtime):
+    inbox = runtime.config.mailbox_dir / "inbox"
+    inbox.mkdir(parents=True)
+    shutil.copy(SEED_DIR / "01-phishing-invoice.eml", inbox)
+    function_app.poll_reporting_mailbox(TimerRequest(past_due=False))
+    (mailbox_id,) = list_ids()
+    mailbox_report = response_json(
+        call(
+            "get_report",
+            http_request(
+                "GET", f"api/reports/{mailbox_id}", route_params={"id": mailbox_id}
+            ),
+        )
+    )
+    body = {
+        **TEAMS_REPORT,
+        "kind": "email",
+        "external_id": "gateway-991",
+        "original_message_id": mailbox_report["original_message_id"],
+    }
+    submitted = response_json(_submit(body))
+    assert mailbox_report["campaign_key"]
+    assert submitted["campaign_key"] == mailbox_report["campaign_key"]
+    campaign = response_json(
+        call(
+            "get_campaign",
+            http_request(
+                "GET",
+                f"api/campaigns/{submitted['campaign_key']}",
+                route_params={"key": submitted["campaign_key"]},
+            ),
+        )
+    )
+    assert campaign["report_count"] == 2

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from intake.extract import campaign_key
 from storage import Storage
 from verdicts.inputs import check_body_names, invalid, require_text
 from verdicts.model import Kind, Report, ReportedAs, SystemVerdict
@@ -59,16 +60,6 @@ def submission_id(source: str, external_id: str) -> str:
     """Derive the report id; mailbox report ids hash other prefixes, so none collide."""
     seed = f"api|{source}|{external_id}".encode()
     return hashlib.sha256(seed).hexdigest()[:32]
-
-
-def campaign_key_for(message_id: str, sender: str, subject: str) -> str:
-    """Group reports of the same original: same Message-ID, else sender and subject."""
-    # NOTE: intake derives the key of mailbox reports the same way. If the two drift
-    # apart, an email report from a tool lands in a campaign of its own.
-    seed = message_id or "|".join((sender, subject))
-    if not seed.strip("|"):
-        return ""
-    return hashlib.sha256(seed.encode("utf-8", "replace")).hexdigest()[:24]
 
 
 def _address(body: dict[str, Any], name: str, *, required: bool) -> str:
@@ -214,9 +205,9 @@ def parse_submission(body: dict[str, Any], *, received_at: datetime) -> Report:
             "reported_at": _date_time(body, "reported_at") or None,
         },
     )
-    report.campaign_key = campaign_key_for(
-        report.original_message_id, report.original_sender, report.original_subject
-    )
+    # The same key as intake gives mailbox reports, so that a tool's email report
+    # joins the campaign of the same original.
+    report.campaign_key = campaign_key(report)
     return report
 
 

@@ -86,6 +86,11 @@ def get_report(req: func.HttpRequest) -> func.HttpResponse:
     return api.get_report(req)
 
 
+@app.route(route="api/reports/{id}/mime", methods=["GET"])
+def get_report_mime(req: func.HttpRequest) -> func.HttpResponse:
+    return api.get_report_mime(req)
+
+
 @app.route(route="api/reports/{id}/verdict", methods=["POST"])
 def mark_verdict(req: func.HttpRequest) -> func.HttpResponse:
     return api.mark_verdict(req)

@@ -35,6 +35,7 @@ ROUTES = [
     RouteCase("list_reports", "GET", "api/reports", "reader"),
     RouteCase("submit_report", "POST", "api/reports", "reviewer", body={}),
     RouteCase("get_report", "GET", "api/reports/r1", "reader", {"id": "r1"}),
+    RouteCase("get_report_mime", "GET", "api/reports/r1/mime", "reader", {"id": "r1"}),
     RouteCase(
         "mark_verdict",
         "POST",

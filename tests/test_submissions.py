@@ -252,3 +252,42 @@ def test_email_submission_joins_the_mailbox_campaign(runtime):
         )
     )
     assert campaign["report_count"] == 2
+
+
+def _mime(report_id: str):
+    return call(
+        "get_report_mime",
+        http_request(
+            "GET", f"api/reports/{report_id}/mime", route_params={"id": report_id}
+        ),
+    )
+
+
+def test_mailbox_report_downloads_as_its_raw_mime(runtime):
+    inbox = runtime.config.mailbox_dir / "inbox"
+    inbox.mkdir(parents=True)
+    shutil.copy(SEED_DIR / "02-junk-newsletter.eml", inbox)
+    function_app.poll_reporting_mailbox(TimerRequest(past_due=False))
+    (report_id,) = list_ids()
+    response = _mime(report_id)
+    assert response.status_code == 200
+    assert response.mimetype == "message/rfc822"
+    assert response.get_body() == (SEED_DIR / "02-junk-newsletter.eml").read_bytes()
+    assert response.headers["Content-Disposition"] == (
+        f'attachment; filename="{report_id}.eml"'
+    )
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_submitted_report_downloads_as_its_json(runtime):
+    report_id = response_json(_submit(TEAMS_REPORT))["id"]
+    response = _mime(report_id)
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    assert json.loads(response.get_body()) == TEAMS_REPORT
+
+
+def test_raw_report_of_unknown_report_is_404(runtime):
+    response = _mime("nosuchreport")
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"

@@ -44,7 +44,7 @@ from verdicts.listing import list_reports as list_report_page
 from verdicts.paging import newest_first_page
 from verdicts.service import mark_report
 from verdicts.stats import compute_stats
-from verdicts.store import ReportStore
+from verdicts.store import ReportStore, read_raw_report
 from verdicts.submissions import submit_report as store_submission
 
 logger = logging.getLogger(__name__)
@@ -109,6 +109,27 @@ def get_report(req: func.HttpRequest) -> func.HttpResponse:
     check_query_names(req, ())
     stored = ReportStore(_storage()).get(req.route_params["id"])
     return json_response(stored.report.to_json(), headers={"ETag": stored.etag})
+
+
+@handles_problems
+def get_report_mime(req: func.HttpRequest) -> func.HttpResponse:
+    """Return the report as it arrived: raw MIME, or the JSON that automation sent.
+
+    The bytes may carry live malicious links and attachments, so they go out as a
+    download that browsers do not render or sniff.
+    """
+    require_role(req, Role.READER)
+    check_query_names(req, ())
+    raw = read_raw_report(_storage(), req.route_params["id"])
+    return func.HttpResponse(
+        raw.data,
+        status_code=200,
+        mimetype=raw.content_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{raw.filename}"',
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 @handles_problems

@@ -655,6 +655,27 @@ PATHS: dict[str, dict[str, Any]] = {
             },
         ),
     },
+    "/api/reports/{id}/mime": {
+        "get": operation(
+            "get_report_mime",
+            "Download the report as it arrived",
+            role="reader",
+            description="The raw MIME of a mailbox report (message/rfc822), or the "
+            "JSON that automation submitted. It may hold live malicious links and "
+            "attachments: open it only in a tool made for that.",
+            parameters=[ID_PARAMETER],
+            responses={
+                200: {
+                    "description": "The raw report, as an attachment",
+                    "content": {
+                        "message/rfc822": {"schema": {"type": "string"}},
+                        JSON: {"schema": {"type": "object"}},
+                    },
+                },
+                404: problem("No report, or no raw message, has this id"),
+            },
+        ),
+    },
     "/api/reports/{id}/verdict": {
         "post": operation(
             "mark_verdict",

@@ -337,3 +337,30 @@ def _transaction_failure(report_id: str, error: TableTransactionError) -> Verdic
             f"report {report_id!r} changed since it was read; reload it and retry"
         )
     raise error
+
+
+@dataclass(frozen=True)
+class RawReport:
+    """The bytes a report was made from, as kept in the ``raw-reports`` container."""
+
+    data: bytes
+    content_type: str
+    filename: str
+
+
+def read_raw_report(storage: Storage, report_id: str) -> RawReport:
+    """Return the raw MIME (or submitted JSON) of a report.
+
+    Raises ReportNotFound when the report, or its blob, does not exist.
+    """
+    report = ReportStore(storage).get(report_id).report
+    if not report.raw_blob:
+        raise ReportNotFound(f"report {report_id!r} has no raw message stored")
+    blob = storage.container("raw-reports").get_blob_client(report.raw_blob)
+    try:
+        data = blob.download_blob().readall()
+    except ResourceNotFoundError:
+        raise ReportNotFound(f"raw message of report {report_id!r} not found") from None
+    if report.raw_blob.endswith(".json"):
+        return RawReport(data, "application/json", f"{report.id}.json")
+    return RawReport(data, "message/rfc822", f"{report.id}.eml")

@@ -166,8 +166,11 @@ def get_openapi(req: func.HttpRequest) -> func.HttpResponse:
     return api.get_openapi(req)
 
 
-# Lowest precedence (a catch-all parameter): whatever no route above takes gets a
-# problem+json 404, or 405 with Allow for a documented path, in Azure as locally.
+# Whatever no route above takes gets a problem+json 404, or 405 with Allow for a
+# documented path. The Functions host tries routes in the alphabetical order of
+# their function names, not by how specific they are (azure-functions-host issue
+# 9876), so this catch-all's name must sort after every other function's name.
+# The dev host tries catch-all templates last as well.
 @app.route(route="{*path}", methods=ALL_METHODS)
-def no_such_route(req: func.HttpRequest) -> func.HttpResponse:
+def zz_no_such_route(req: func.HttpRequest) -> func.HttpResponse:
     return api.no_such_route(req)

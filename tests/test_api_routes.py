@@ -100,9 +100,11 @@ ROUTES = [
         body={},
     ),
     # The catch-all: any signed-in caller gets 404 or 405, anonymous ones 401.
-    RouteCase("no_such_route", "GET", "api/nothing", "reader", {"path": "api/nothing"}),
+    RouteCase(
+        "zz_no_such_route", "GET", "api/nothing", "reader", {"path": "api/nothing"}
+    ),
 ]
-CATCH_ALL = "no_such_route"
+CATCH_ALL = "zz_no_such_route"
 
 
 def _matrix() -> list[tuple[RouteCase, str | None]]:
@@ -143,6 +145,12 @@ def test_role_matrix(runtime, case, role):
 def test_role_matrix_covers_every_route():
     registered = {route.function_name for route in http_routes(function_app.app)}
     assert registered == {case.function for case in ROUTES}
+
+
+def test_catch_all_name_sorts_after_every_function():
+    # The Functions host matches routes in the alphabetical order of function names.
+    names = sorted(route.function_name for route in http_routes(function_app.app))
+    assert names[-1] == CATCH_ALL
 
 
 def _registered() -> set[tuple[str, str]]:

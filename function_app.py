@@ -8,7 +8,7 @@ import azure.functions as func
 
 from notifier import api as notifier_api
 from notifier import settings_api
-from verdicts import api
+from verdicts import api, threat_submissions_api
 
 logger = logging.getLogger(__name__)
 
@@ -124,6 +124,21 @@ def list_audit(req: func.HttpRequest) -> func.HttpResponse:
 @app.route(route="api/stats", methods=["GET"])
 def get_stats(req: func.HttpRequest) -> func.HttpResponse:
     return api.get_stats(req)
+
+
+@app.route(route="api/reports/{id}/submission", methods=["POST"])
+def submit_to_microsoft(req: func.HttpRequest) -> func.HttpResponse:
+    return threat_submissions_api.submit(req)
+
+
+@app.route(route="api/reports/{id}/submission", methods=["GET"])
+def get_submission(req: func.HttpRequest) -> func.HttpResponse:
+    return threat_submissions_api.get_submission(req)
+
+
+@app.route(route="api/threat-submissions", methods=["POST"])
+def submit_many_to_microsoft(req: func.HttpRequest) -> func.HttpResponse:
+    return threat_submissions_api.submit_many(req)
 
 
 @app.route(route="api/reports/{id}/notification/retry", methods=["POST"])

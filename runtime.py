@@ -37,6 +37,15 @@ class Runtime:
 
         return FolderMailbox(self.config.mailbox_dir)
 
+    @cached_property
+    def graph_client(self):
+        """The Graph client for submissions to Microsoft; None without Graph."""
+        if not self.config.uses_graph:
+            return None
+        from mailboxes.graphclient import GraphClient
+
+        return GraphClient(self.config.graph_base_url)
+
 
 _current: Runtime | None = None
 _current_lock = threading.Lock()

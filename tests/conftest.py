@@ -137,3 +137,6 @@ def graph_runtime(runtime: Runtime, fake_graph, monkeypatch: pytest.MonkeyPatch)
     mailbox = current.__dict__.get("mailbox")
     if mailbox is not None:
         mailbox.client.close()
+    graph_client = current.__dict__.get("graph_client")
+    if graph_client is not None:
+        graph_client.close()

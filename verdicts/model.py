@@ -65,6 +65,7 @@ JSON_FIELDS = (
     "original_to",
     "original_cc",
     "truncated_fields",
+    "submission",
 )
 
 
@@ -138,6 +139,9 @@ class Report:
     # Written with the verdict, so a notification lost to a crash before it was
     # enqueued can be found and sent later.
     notify_version: int = 0
+    # The latest submission of the original to Microsoft (verdicts.threat_submissions):
+    # id, category, status, result, requested_by, requested_at, refreshed_at.
+    submission: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """Return the report as the API shows it."""

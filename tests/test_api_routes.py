@@ -63,6 +63,24 @@ ROUTES = [
         {"key": "c1"},
         {"verdict": "spam"},
     ),
+    RouteCase(
+        "submit_to_microsoft",
+        "POST",
+        "api/reports/r1/submission",
+        "reviewer",
+        {"id": "r1"},
+        {},
+    ),
+    RouteCase(
+        "get_submission", "GET", "api/reports/r1/submission", "reader", {"id": "r1"}
+    ),
+    RouteCase(
+        "submit_many_to_microsoft",
+        "POST",
+        "api/threat-submissions",
+        "reviewer",
+        body={"ids": ["r1"]},
+    ),
     RouteCase("list_audit", "GET", "api/audit", "reader"),
     RouteCase("get_stats", "GET", "api/stats", "reader"),
     RouteCase("get_openapi", "GET", "api/openapi.json", "reader"),

@@ -316,18 +316,19 @@ class TestBulk:
         response = self._bulk({"ids": [report_id, missing, report_id]})
 
         assert response.status_code == 200
-        first, second = response_json(response)["results"]
+        data = response_json(response)
+        first, second = data["results"]
         assert first["id"] == report_id
-        assert first["status"] == 202
+        assert first["status"] == "submitted"
         assert first["submission"]["category"] == "spam"
         assert second == {
             "id": missing,
-            "status": 404,
-            "problem": {
-                "title": "Not found",
-                "detail": f"report {missing!r} not found",
-            },
+            "status": "not_found",
+            "detail": f"report {missing!r} not found",
+            "submission": None,
         }
+        assert data["counts"]["submitted"] == 1
+        assert data["counts"]["not_found"] == 1
 
     def test_already_submitted_in_bulk(self, report_id, fake_graph):
         _mark(report_id, "spam")
@@ -335,7 +336,7 @@ class TestBulk:
 
         (result,) = response_json(self._bulk({"ids": [report_id]}))["results"]
 
-        assert result["status"] == 409
+        assert result["status"] == "already_submitted"
         assert len(fake_graph.requests_for("submit_threat")) == 1
 
     def test_throttling_stops_bulk(self, graph_runtime, fake_graph):
@@ -349,9 +350,24 @@ class TestBulk:
             self._bulk({"ids": [first, second], "category": "phishing"})
         )["results"]
 
-        assert [r["status"] for r in results] == [503, 503]
-        assert results[1]["problem"]["retry_after"] == 9
+        assert [r["status"] for r in results] == ["throttled", "throttled"]
+        assert results[0]["detail"] == (
+            "Microsoft Graph throttled the request (429); retry in 9 s"
+        )
+        assert results[1]["detail"] == (
+            "not submitted: Microsoft Graph throttled the request (429); retry in 9 s"
+        )
         assert len(fake_graph.requests_for("submit_threat")) == 1
+
+    def test_graph_failure_in_bulk(self, report_id, fake_graph):
+        fake_graph.fail_next("POST", "submit_threat", 403, code="Forbidden")
+
+        (result,) = response_json(self._bulk({"ids": [report_id], "category": "spam"}))[
+            "results"
+        ]
+
+        assert result["status"] == "failed"
+        assert "ThreatSubmission.ReadWrite.All" in result["detail"]
 
     @pytest.mark.parametrize("ids", [[], "abc", [1], ["x"] * 101, None])
     def test_invalid_ids(self, graph_runtime, ids):

@@ -43,6 +43,8 @@ from verdicts.model import (
     SystemVerdict,
     Verdict,
 )
+from verdicts.threat_submissions import MAX_BULK_IDS as THREAT_SUBMISSION_MAX_IDS
+from verdicts.threat_submissions import ItemStatus as ThreatItemStatus
 
 OPENAPI_VERSION = "3.1.0"
 JSON = "application/json"
@@ -920,6 +922,136 @@ PATHS: dict[str, dict[str, Any]] = {
             responses={200: json_content({"type": "object"})},
         ),
     },
+}
+
+
+THREAT_SUBMISSION_CATEGORIES = ["phishing", "spam", "malware", "not_junk"]
+SCHEMAS["ThreatSubmission"] = {
+    "type": "object",
+    "description": "The latest submission of a report's original to Microsoft.",
+    "required": ["id", "category", "status", "requested_by", "requested_at"],
+    "properties": {
+        "report_id": TEXT,
+        "id": {"type": "string", "description": "Graph's emailThreatSubmission id"},
+        "category": {"type": "string", "enum": THREAT_SUBMISSION_CATEGORIES},
+        "status": {
+            "type": "string",
+            "description": "Graph's status: notStarted, running, succeeded, failed",
+        },
+        "result": {
+            "type": ["object", "null"],
+            "description": "Microsoft's result (Graph submissionResult) once known",
+        },
+        "requested_by": TEXT,
+        "requested_at": {"type": "string", "format": "date-time"},
+        "refreshed_at": {"type": "string", "format": "date-time"},
+    },
+}
+SCHEMAS["ThreatSubmissionRequest"] = {
+    "type": "object",
+    "properties": {
+        "category": {
+            "type": "string",
+            "enum": THREAT_SUBMISSION_CATEGORIES,
+            "description": "Default from the verdict: phishing, spam, or not_junk "
+            "for no_threats_found",
+        },
+        "force": {
+            "type": "boolean",
+            "default": False,
+            "description": "true submits again a report already submitted",
+        },
+    },
+}
+SCHEMAS["BulkThreatSubmission"] = {
+    "type": "object",
+    "required": ["ids"],
+    "properties": {
+        "ids": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": THREAT_SUBMISSION_MAX_IDS,
+            "items": {"type": "string", "minLength": 1},
+        },
+        "category": {"type": "string", "enum": THREAT_SUBMISSION_CATEGORIES},
+        "force": {"type": "boolean", "default": False},
+    },
+}
+SCHEMAS["BulkThreatSubmissionResult"] = {
+    "type": "object",
+    "required": ["counts", "results"],
+    "properties": {
+        "counts": _counts(ThreatItemStatus),
+        "results": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "status", "detail", "submission"],
+                "properties": {
+                    "id": TEXT,
+                    "status": {"type": "string", "enum": enum_values(ThreatItemStatus)},
+                    "detail": TEXT,
+                    "submission": {
+                        "anyOf": [ref("ThreatSubmission"), {"type": "null"}]
+                    },
+                },
+            },
+        },
+    },
+}
+_GRAPH_PROBLEMS = {
+    413: problem("Microsoft Graph rejected the original as too large"),
+    502: problem("Microsoft Graph denied the request (missing permission) or failed"),
+    503: problem("Microsoft Graph is throttling (Retry-After), or is not configured"),
+    504: problem("Microsoft Graph did not respond in time"),
+}
+PATHS["/api/reports/{id}/submission"] = {
+    "get": operation(
+        "get_submission",
+        "Read a report's submission to Microsoft, with its status refreshed",
+        role="reader",
+        tags=("submissions",),
+        parameters=[ID_PARAMETER],
+        responses={
+            200: json_content(ref("ThreatSubmission")),
+            404: problem("No report has this id, or it was never submitted"),
+            **_GRAPH_PROBLEMS,
+        },
+    ),
+    "post": operation(
+        "submit_to_microsoft",
+        "Submit a report's original to Microsoft for analysis",
+        role="reviewer",
+        method="post",
+        tags=("submissions",),
+        description="Sends the attached original as MIME to Graph's email threat "
+        "submission API. The body is optional.",
+        parameters=[ID_PARAMETER],
+        request_schema=ref("ThreatSubmissionRequest"),
+        responses={
+            202: json_content(ref("ThreatSubmission"), "Submitted"),
+            404: problem("No report has this id"),
+            409: problem("Already submitted; send force to submit again"),
+            422: problem("No attached original, or no verdict to take the category"),
+            **_GRAPH_PROBLEMS,
+        },
+    ),
+}
+PATHS["/api/threat-submissions"] = {
+    "post": operation(
+        "submit_many_to_microsoft",
+        f"Submit up to {THREAT_SUBMISSION_MAX_IDS} reports to Microsoft",
+        role="reviewer",
+        method="post",
+        tags=("submissions",),
+        description="Each id gets its own result. After Graph throttles one "
+        "request, the remaining ids are not sent and get throttled.",
+        request_schema=ref("BulkThreatSubmission"),
+        responses={
+            200: json_content(ref("BulkThreatSubmissionResult")),
+            503: problem("Microsoft Graph is not configured"),
+        },
+    ),
 }
 
 

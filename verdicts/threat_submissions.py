@@ -36,6 +36,8 @@ SUBMITTING = "submitting"
 # or a bare header section would misrepresent it to Microsoft.
 SUBMITTABLE_FORMATS = ("eml", "msg", "graph_item")
 MAX_WRITE_ATTEMPTS = 3
+# Each id is one Graph request, made in turn within one HTTP call.
+MAX_BULK_IDS = 100
 
 
 class Category(StrEnum):
@@ -59,6 +61,18 @@ CATEGORY_FOR_VERDICT = {
     Verdict.SPAM: Category.SPAM,
     Verdict.NO_THREATS_FOUND: Category.NOT_JUNK,
 }
+
+
+class ItemStatus(StrEnum):
+    """Outcome of one report in a bulk submission."""
+
+    SUBMITTED = "submitted"
+    NOT_FOUND = "not_found"
+    ALREADY_SUBMITTED = "already_submitted"
+    CONFLICT = "conflict"
+    NOTHING_TO_SUBMIT = "nothing_to_submit"
+    THROTTLED = "throttled"
+    FAILED = "failed"
 
 
 class GraphJsonClient(Protocol):

@@ -26,14 +26,16 @@ from verdicts.http import (
     require_role,
 )
 from verdicts.threat_submissions import (
+    MAX_BULK_IDS,
+    AlreadySubmitted,
     Category,
+    ItemStatus,
     NothingToSubmit,
     NotSubmitted,
     refresh_submission,
     submit_report,
 )
 
-MAX_BULK_IDS = 100
 THROTTLED_STATUSES = (429, 503, 504)
 Handler = Callable[[func.HttpRequest], func.HttpResponse]
 
@@ -193,10 +195,10 @@ def submit_many(req: func.HttpRequest) -> func.HttpResponse:
     category, force = _category(body), _force(body)
     storage, graph = get_runtime().storage, _graph_client()
     results: list[dict[str, Any]] = []
-    throttled: HttpProblem | None = None
+    throttled: str | None = None
     for report_id in ids:
         if throttled is not None:
-            results.append(_failed(report_id, throttled))
+            results.append(_item(report_id, ItemStatus.THROTTLED, throttled))
             continue
         try:
             submission = submit_report(
@@ -209,27 +211,41 @@ def submit_many(req: func.HttpRequest) -> func.HttpResponse:
             )
         except GraphRequestError as error:
             problem = graph_problem(error)
-            throttled = problem if problem.status == 503 else None
-            results.append(_failed(report_id, problem))
+            if problem.status == 503:
+                throttled = f"not submitted: {problem.detail}"
+                results.append(_item(report_id, ItemStatus.THROTTLED, problem.detail))
+            else:
+                results.append(_item(report_id, ItemStatus.FAILED, problem.detail))
             continue
         except (ReportNotFound, Conflict, NothingToSubmit) as error:
-            results.append(_failed(report_id, _problem_for(error)))
+            results.append(_item(report_id, _status_for(error), str(error)))
             continue
-        results.append({"id": report_id, "status": 202, "submission": submission})
-    return json_response({"results": results})
+        results.append(_item(report_id, ItemStatus.SUBMITTED, "", submission))
+    counts = {status.value: 0 for status in ItemStatus}
+    for result in results:
+        counts[result["status"]] += 1
+    return json_response({"counts": counts, "results": results})
 
 
-def _problem_for(error: Exception) -> HttpProblem:
+def _status_for(error: Exception) -> ItemStatus:
     if isinstance(error, ReportNotFound):
-        return HttpProblem(404, "Not found", str(error))
+        return ItemStatus.NOT_FOUND
+    if isinstance(error, AlreadySubmitted):
+        return ItemStatus.ALREADY_SUBMITTED
     if isinstance(error, Conflict):
-        return HttpProblem(409, "Conflict", str(error))
-    return HttpProblem(422, "Nothing to submit", str(error))
+        return ItemStatus.CONFLICT
+    return ItemStatus.NOTHING_TO_SUBMIT
 
 
-def _failed(report_id: str, problem: HttpProblem) -> dict[str, Any]:
+def _item(
+    report_id: str,
+    status: ItemStatus,
+    detail: str,
+    submission: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     return {
         "id": report_id,
-        "status": problem.status,
-        "problem": {"title": problem.title, "detail": problem.detail, **problem.extra},
+        "status": status.value,
+        "detail": detail,
+        "submission": submission,
     }

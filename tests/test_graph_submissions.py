@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import shutil
 
 import pytest
 from azure.functions.timer import TimerRequest
@@ -260,10 +261,23 @@ class TestGraphErrors:
         )
 
     def test_without_graph(self, runtime):
-        response = _submit("0" * 32, {"category": "spam"})
+        inbox = runtime.config.mailbox_dir / "inbox"
+        inbox.mkdir(parents=True)
+        shutil.copy(SEED_DIR / "01-phishing-invoice.eml", inbox)
+        function_app.poll_reporting_mailbox(TimerRequest(past_due=False))
+        (report,) = ReportStore(runtime.storage).iter_reports()
+
+        response = _submit(report.id, {"category": "spam"})
 
         assert response.status_code == 503
         assert response_json(response)["title"] == "Microsoft Graph not configured"
+        stored = ReportStore(runtime.storage).get(report.id).report
+        assert stored.submission == {}
+
+    def test_missing_report_is_404_without_graph(self, runtime):
+        response = _submit("0" * 32, {"category": "spam"})
+
+        assert response.status_code == 404
 
 
 class TestStatus:

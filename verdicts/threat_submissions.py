@@ -7,13 +7,16 @@ recorded on the report (``Report.submission``) and in the audit log. Microsoft
 analyses it later, so ``refresh_submission`` reads its status and result again.
 
 Graph calls go through a client with ``post_json`` and ``get_json`` (in the app,
-``mailboxes.graphclient.GraphClient``); its errors arrive as GraphRequestError.
+``mailboxes.graphclient.GraphClient``); its errors arrive as GraphRequestError. The
+functions take a callable that returns the client and call it only once every local
+check has passed, so a missing Graph setup never hides a 404, 409 or 422.
 """
 
 from __future__ import annotations
 
 import base64
 import logging
+from collections.abc import Callable
 from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Any, Protocol
@@ -121,7 +124,7 @@ def default_category(report: Report) -> Category:
 
 def submit_report(
     storage: Storage,
-    graph: GraphJsonClient,
+    graph: Callable[[], GraphJsonClient],
     report_id: str,
     *,
     actor: str,
@@ -146,6 +149,7 @@ def submit_report(
         )
     chosen = category or default_category(report)
     content = original_mime(storage, report)
+    client = graph()
     now = _now()
     report.submission = {
         "status": SUBMITTING,
@@ -160,9 +164,9 @@ def submit_report(
         "recipientEmailAddress": report.reporter_address,
         "fileContent": base64.b64encode(content).decode("ascii"),
     }
-    url = f"{beta_url(graph.base_url)}/security/threatSubmission/emailThreats"
+    url = f"{beta_url(client.base_url)}/security/threatSubmission/emailThreats"
     try:
-        created = graph.post_json("threat submission", url, body)
+        created = client.post_json("threat submission", url, body)
     except GraphRequestError:
         _write_submission(reports, report_id, previous)
         raise
@@ -194,7 +198,7 @@ def submit_report(
 
 
 def refresh_submission(
-    storage: Storage, graph: GraphJsonClient, report_id: str
+    storage: Storage, graph: Callable[[], GraphJsonClient], report_id: str
 ) -> dict[str, Any]:
     """Read the submission's status and result from Graph unless it is final."""
     reports = ReportStore(storage)
@@ -204,11 +208,12 @@ def refresh_submission(
         raise NotSubmitted(f"report {report_id!r} has not been submitted to Microsoft")
     if submission.get("status") in FINAL_STATUSES:
         return submission
+    client = graph()
     url = (
-        f"{beta_url(graph.base_url)}/security/threatSubmission/emailThreats/"
+        f"{beta_url(client.base_url)}/security/threatSubmission/emailThreats/"
         f"{submission['id']}"
     )
-    current = graph.get_json("threat submission status", url)
+    current = client.get_json("threat submission status", url)
     submission["status"] = str(current.get("status") or submission["status"])
     submission["result"] = current.get("result")
     submission["refreshed_at"] = _now()

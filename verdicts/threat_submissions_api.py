@@ -152,7 +152,7 @@ def submit(req: func.HttpRequest) -> func.HttpResponse:
     report_id = req.route_params["id"]
     submission = submit_report(
         get_runtime().storage,
-        _graph_client(),
+        _graph_client,
         report_id,
         actor=principal.name,
         category=_category(body),
@@ -165,7 +165,7 @@ def submit(req: func.HttpRequest) -> func.HttpResponse:
 def get_submission(req: func.HttpRequest) -> func.HttpResponse:
     require_role(req, Role.READER)
     report_id = req.route_params["id"]
-    submission = refresh_submission(get_runtime().storage, _graph_client(), report_id)
+    submission = refresh_submission(get_runtime().storage, _graph_client, report_id)
     return json_response({"report_id": report_id, **submission})
 
 
@@ -193,7 +193,7 @@ def submit_many(req: func.HttpRequest) -> func.HttpResponse:
     body = read_json_object(req)
     ids = _ids(body)
     category, force = _category(body), _force(body)
-    storage, graph = get_runtime().storage, _graph_client()
+    storage = get_runtime().storage
     results: list[dict[str, Any]] = []
     throttled: str | None = None
     for report_id in ids:
@@ -203,7 +203,7 @@ def submit_many(req: func.HttpRequest) -> func.HttpResponse:
         try:
             submission = submit_report(
                 storage,
-                graph,
+                _graph_client,
                 report_id,
                 actor=principal.name,
                 category=category,

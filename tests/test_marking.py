@@ -256,3 +256,34 @@ def test_report_id_azure_rejects_is_404(runtime):
         http_request("GET", "api/reports/a#b", route_params={"id": "a#b"}),
     )
     assert response.status_code == 404
+
+
+def test_rejection_is_logged_without_the_detail(runtime, caplog):
+    caplog.set_level("INFO", logger="verdicts.api")
+    response = call(
+        "submit_report",
+        http_request(
+            "POST",
+            "api/reports",
+            body={"reporter_address": "dana.secret@example.com"},
+            role="reviewer",
+        ),
+    )
+    assert response.status_code == 400
+    (record,) = [r for r in caplog.records if r.name == "verdicts.api"]
+    assert record.getMessage() == (
+        "POST submit_report rejected: 400 Invalid source (field source)"
+    )
+    assert "dana.secret" not in caplog.text
+
+
+def test_unexpected_error_is_a_500_problem(runtime, monkeypatch, caplog):
+    def broken(*args, **kwargs):
+        raise RuntimeError("storage exploded")
+
+    monkeypatch.setattr("verdicts.api.compute_stats", broken)
+    response = call("get_stats", http_request("GET", "api/stats"))
+    assert response.status_code == 500
+    assert response.mimetype == "application/problem+json"
+    assert response_json(response)["detail"] == "the request failed; see the app log"
+    assert "GET get_stats failed" in caplog.text

@@ -85,6 +85,17 @@ def handles_problems(handler: Handler) -> Handler:
                 problem = HttpProblem(
                     500, "Internal server error", "the request failed; see the app log"
                 )
+            else:
+                # The detail may quote request values such as addresses, so only
+                # the status, title and field are logged.
+                logger.info(
+                    "%s %s rejected: %s %s (field %s)",
+                    req.method,
+                    handler.__name__,
+                    problem.status,
+                    problem.title,
+                    problem.field,
+                )
             return problem_response(problem)
 
     return wrapper

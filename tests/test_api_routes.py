@@ -261,3 +261,27 @@ def test_wrong_method_needs_no_cross_site_header(runtime):
     response = call(CATCH_ALL, request)
     assert response.status_code == 405
     assert response.headers["Allow"] == "GET"
+
+
+def _could_match_same_path(first: str, second: str) -> bool:
+    left, right = first.strip("/").split("/"), second.strip("/").split("/")
+    if len(left) != len(right):
+        return False
+    return all(
+        a.startswith("{") or b.startswith("{") or a.lower() == b.lower()
+        for a, b in zip(left, right, strict=True)
+    )
+
+
+def test_no_two_routes_compete_for_a_request():
+    # The dev host prefers literal segments, while the Functions host tries routes
+    # in function-name order, so routes that could both take one request would be
+    # served differently in the two.
+    routes = [r for r in http_routes(function_app.app) if r.function_name != CATCH_ALL]
+    competing = [
+        (a.function_name, b.function_name)
+        for index, a in enumerate(routes)
+        for b in routes[index + 1 :]
+        if a.methods & b.methods and _could_match_same_path(a.template, b.template)
+    ]
+    assert competing == []

@@ -287,3 +287,35 @@ def test_unexpected_error_is_a_500_problem(runtime, monkeypatch, caplog):
     assert response.mimetype == "application/problem+json"
     assert response_json(response)["detail"] == "the request failed; see the app log"
     assert "GET get_stats failed" in caplog.text
+
+
+def test_racing_marks_without_if_match_lose_no_update(runtime, monkeypatch):
+    from verdicts.store import ReportStore
+
+    report = store_report(runtime)
+    both_read = threading.Barrier(2)
+    original_get = ReportStore.get
+
+    def get_then_wait(self, report_id):
+        stored = original_get(self, report_id)
+        both_read.wait(timeout=10)
+        return stored
+
+    monkeypatch.setattr(ReportStore, "get", get_then_wait)
+    statuses: dict[str, int] = {}
+
+    def review(verdict: str) -> None:
+        statuses[verdict] = mark(report.id, {"verdict": verdict}).status_code
+
+    threads = [threading.Thread(target=review, args=(v,)) for v in ("spam", "phishing")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses.values()) == [202, 409]
+    monkeypatch.setattr(ReportStore, "get", original_get)
+    stored = ReportStore(runtime.storage).get(report.id).report
+    (winner,) = [v for v, status in statuses.items() if status == 202]
+    assert stored.verdict.value == winner
+    assert stored.verdict_version == 1
+    assert len(queued_messages(runtime)) == 1

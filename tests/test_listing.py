@@ -18,6 +18,7 @@ from verdicts.model import (
     SystemVerdict,
     Verdict,
 )
+from verdicts.paging import encode_token
 
 
 @pytest.fixture
@@ -218,3 +219,18 @@ def test_invalid_query_names_the_parameter(runtime, params, field, detail):
 def test_verdict_filter_accepts_every_verdict(runtime):
     for verdict in Verdict:
         assert list_ids({"verdict": verdict.value}) == []
+
+
+def test_token_with_invalid_time_is_rejected(runtime):
+    token = encode_token(("yesterday", "a"))
+    response = call(
+        "list_reports",
+        http_request("GET", "api/reports", params={"continuation": token}),
+    )
+    assert response.status_code == 400
+    problem = response_json(response)
+    assert problem["field"] == "continuation"
+    assert problem["detail"] == (
+        "continuation token time 'yesterday' is invalid; pass the value of "
+        "'continuation' from the previous page unchanged"
+    )

@@ -6,13 +6,14 @@ Listings return report summaries; ``GET /api/reports/{id}`` returns the whole re
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from notifier.deliveries import DeliveryStatus, DeliveryStore
 from storage import Storage
+from verdicts.http import HttpProblem
 from verdicts.model import Report, report_from_entity
-from verdicts.paging import SortKey, newest_first_page, sortable_time
+from verdicts.paging import TOKEN_FIELD, SortKey, newest_first_page, sortable_time
 from verdicts.store import ReportStore
 
 NO_VALUE = "none"
@@ -142,6 +143,27 @@ def _entity_matches(
     return True
 
 
+def _scan_end(
+    received_before: datetime | None, after: SortKey | None
+) -> datetime | None:
+    """Return the end of the scan: the filter's end, or just past the token's time."""
+    if after is None:
+        return received_before
+    try:
+        token_end = datetime.fromisoformat(after[0]) + timedelta(microseconds=1)
+    except ValueError:
+        raise HttpProblem(
+            400,
+            "Invalid continuation token",
+            f"continuation token time {after[0][:40]!r} is invalid; pass the value "
+            "of 'continuation' from the previous page unchanged",
+            field=TOKEN_FIELD,
+        ) from None
+    if received_before is None:
+        return token_end
+    return min(received_before, token_end)
+
+
 def list_reports(
     storage: Storage,
     report_filter: ReportFilter,
@@ -150,15 +172,15 @@ def list_reports(
     after: SortKey | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Return one page of report summaries, newest first, and the next page's token."""
-    # NOTE: every page reads the summary properties of all matching reports and
-    # sorts them here, because Table Storage returns rows in key order, not time
+    # NOTE: every page reads the summary properties of all matching reports up to
+    # the token's time and sorts them here, because Table Storage returns rows in key order, not time
     # order. Cost grows with the number of matching reports (bench/review.py).
     # Only the page's entities become Report objects, the slowest step per row.
     deliveries = current_delivery_statuses(storage) if report_filter.delivery else None
     entities = ReportStore(storage).query_entities(
         report_filter.table_conditions(),
         received_from=report_filter.received_from,
-        received_before=report_filter.received_before,
+        received_before=_scan_end(report_filter.received_before, after),
         select=list(SUMMARY_FIELDS),
     )
     matching = (e for e in entities if _entity_matches(e, report_filter, deliveries))

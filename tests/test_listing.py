@@ -23,7 +23,7 @@ from verdicts.paging import encode_token
 
 @pytest.fixture
 def reports(runtime):
-    """Six reports, one per line, with received_at one hour apart (a oldest)."""
+    """Six reports received one hour apart, a first, each set apart by some field."""
 
     def at(hours: int):
         return BASE_TIME + timedelta(hours=hours)

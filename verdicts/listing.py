@@ -173,9 +173,10 @@ def list_reports(
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Return one page of report summaries, newest first, and the next page's token."""
     # NOTE: every page reads the summary properties of all matching reports up to
-    # the token's time and sorts them here, because Table Storage returns rows in key order, not time
-    # order. Cost grows with the number of matching reports (bench/review.py).
-    # Only the page's entities become Report objects, the slowest step per row.
+    # the token's time and sorts them here, because Table Storage returns rows in
+    # key order, not time order. Cost grows with the number of matching reports
+    # (bench/review.py). Only the page's rows become Report objects, because that
+    # conversion is the slowest step per row.
     deliveries = current_delivery_statuses(storage) if report_filter.delivery else None
     entities = ReportStore(storage).query_entities(
         report_filter.table_conditions(),

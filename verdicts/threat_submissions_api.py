@@ -193,38 +193,44 @@ def submit_many(req: func.HttpRequest) -> func.HttpResponse:
     body = read_json_object(req)
     ids = _ids(body)
     category, force = _category(body), _force(body)
-    storage = get_runtime().storage
+
     results: list[dict[str, Any]] = []
     throttled: str | None = None
     for report_id in ids:
         if throttled is not None:
             results.append(_item(report_id, ItemStatus.THROTTLED, throttled))
             continue
-        try:
-            submission = submit_report(
-                storage,
-                _graph_client,
-                report_id,
-                actor=principal.name,
-                category=category,
-                force=force,
-            )
-        except GraphRequestError as error:
-            problem = graph_problem(error)
-            if problem.status == 503:
-                throttled = f"not submitted: {problem.detail}"
-                results.append(_item(report_id, ItemStatus.THROTTLED, problem.detail))
-            else:
-                results.append(_item(report_id, ItemStatus.FAILED, problem.detail))
-            continue
-        except (ReportNotFound, Conflict, NothingToSubmit) as error:
-            results.append(_item(report_id, _status_for(error), str(error)))
-            continue
-        results.append(_item(report_id, ItemStatus.SUBMITTED, "", submission))
+        result = _submit_one(report_id, principal.name, category, force)
+        if result["status"] == ItemStatus.THROTTLED:
+            throttled = f"not submitted: {result['detail']}"
+        results.append(result)
+
     counts = {status.value: 0 for status in ItemStatus}
     for result in results:
         counts[result["status"]] += 1
     return json_response({"counts": counts, "results": results})
+
+
+def _submit_one(
+    report_id: str, actor: str, category: Category | None, force: bool
+) -> dict[str, Any]:
+    """Submit one report of a bulk request and describe the outcome."""
+    try:
+        submission = submit_report(
+            get_runtime().storage,
+            _graph_client,
+            report_id,
+            actor=actor,
+            category=category,
+            force=force,
+        )
+    except GraphRequestError as error:
+        problem = graph_problem(error)
+        status = ItemStatus.THROTTLED if problem.status == 503 else ItemStatus.FAILED
+        return _item(report_id, status, problem.detail)
+    except (ReportNotFound, Conflict, NothingToSubmit) as error:
+        return _item(report_id, _status_for(error), str(error))
+    return _item(report_id, ItemStatus.SUBMITTED, "", submission)
 
 
 def _status_for(error: Exception) -> ItemStatus:

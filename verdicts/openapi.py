@@ -453,7 +453,11 @@ SCHEMAS["NotificationSettings"] = {
         "sender": {"type": ["string", "null"]},
         "use_organization_logo": {"type": "boolean"},
         "texts": {"type": "object", "additionalProperties": TEXT},
-        "languages": {"type": "object"},
+        "languages": {
+            "type": "object",
+            "description": "Texts per BCP 47 language tag, as in texts",
+            "additionalProperties": {"type": "object", "additionalProperties": TEXT},
+        },
         "logo": {"type": ["object", "null"]},
     },
 }
@@ -867,17 +871,19 @@ PATHS: dict[str, dict[str, Any]] = {
     "/api/settings/logo": {
         "put": operation(
             "put_logo",
-            "Upload the organization logo (PNG or JPEG bytes)",
+            "Upload the organization logo (PNG, JPEG or GIF bytes)",
             role="settings_admin",
             method="put",
             tags=("settings",),
             request_content={
                 media: {"schema": {"type": "string", "format": "binary"}}
-                for media in ("image/png", "image/jpeg")
+                for media in ("image/png", "image/jpeg", "image/gif")
             },
             responses={
                 200: json_content({"type": "object"}, "Stored"),
-                422: problem("Not a valid image"),
+                413: problem("Over 256 KiB"),
+                415: problem("Not a PNG, JPEG or GIF image (SVG is rejected)"),
+                422: problem("A damaged image, or wider or higher than 1024 pixels"),
             },
         ),
     },

@@ -51,6 +51,7 @@ bench: install
 	$(PY) bench/cold_import.py
 	$(PY) bench/telemetry_start.py
 	$(PY) bench/review.py
+	$(PY) bench/render.py
 
 clean:
 	rm -rf .local test-output

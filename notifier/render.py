@@ -166,9 +166,16 @@ def check_text(text: str) -> None:
         )
 
 
-def render_text(text: str, values: Mapping[str, str]) -> str:
+@lru_cache(maxsize=256)
+def _compiled_text(text: str) -> jinja2.Template:
+    # The same few texts come back for every notification, and compiling them was
+    # about 88% of a render's time before this cache (bench/render.md).
     check_text(text)
-    return _text_environment().from_string(text).render(**values)
+    return _text_environment().from_string(text)
+
+
+def render_text(text: str, values: Mapping[str, str]) -> str:
+    return _compiled_text(text).render(**values)
 
 
 def single_line(value: str, max_chars: int) -> str:

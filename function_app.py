@@ -8,6 +8,7 @@ import azure.functions as func
 
 from notifier import api as notifier_api
 from notifier import settings_api
+from portal import handlers as portal
 from verdicts import api, threat_submissions_api
 
 logger = logging.getLogger(__name__)
@@ -181,11 +182,19 @@ def get_openapi(req: func.HttpRequest) -> func.HttpResponse:
     return api.get_openapi(req)
 
 
-# Whatever no route above takes gets a problem+json 404, or 405 with Allow for a
-# documented path. The Functions host tries routes in the alphabetical order of
-# their function names, not by how specific they are (azure-functions-host issue
-# 9876), so this catch-all's name must sort after every other function's name.
-# The dev host tries catch-all templates last as well.
+@app.route(route="api/me", methods=["GET"])
+def who_am_i(req: func.HttpRequest) -> func.HttpResponse:
+    return portal.who_am_i(req)
+
+
+# A GET outside api/ gets a portal page or file. Whatever else no route above takes
+# gets a problem+json 404, or 405 with Allow for a documented path. The Functions
+# host tries routes in the alphabetical order of their function names, not by how
+# specific they are (azure-functions-host issue 9876), so this catch-all's name must
+# sort after every other function's name. The dev host tries catch-all templates
+# last as well.
 @app.route(route="{*path}", methods=ALL_METHODS)
-def zz_no_such_route(req: func.HttpRequest) -> func.HttpResponse:
+def zz_catch_all(req: func.HttpRequest) -> func.HttpResponse:
+    if portal.is_portal_request(req):
+        return portal.serve_portal(req)
     return api.no_such_route(req)

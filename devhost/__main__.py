@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         host = DevHost(host=args.host, port=args.port, seed=not args.no_seed)
         host.start()
         print(f"Reportback dev host: http://{args.host}:{host.port}/api", flush=True)
+        print(f"Review portal: http://{args.host}:{host.port}/", flush=True)
         try:
             stop.wait()
         except KeyboardInterrupt:

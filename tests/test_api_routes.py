@@ -117,12 +117,12 @@ ROUTES = [
         "settings_admin",
         body={},
     ),
-    # The catch-all: any signed-in caller gets 404 or 405, anonymous ones 401.
-    RouteCase(
-        "zz_no_such_route", "GET", "api/nothing", "reader", {"path": "api/nothing"}
-    ),
+    RouteCase("who_am_i", "GET", "api/me", "reader"),
+    # The catch-all: under api/, any signed-in caller gets 404 or 405, anonymous
+    # ones 401.
+    RouteCase("zz_catch_all", "GET", "api/nothing", "reader", {"path": "api/nothing"}),
 ]
-CATCH_ALL = "zz_no_such_route"
+CATCH_ALL = "zz_catch_all"
 
 
 def _matrix() -> list[tuple[RouteCase, str | None]]:

@@ -928,6 +928,30 @@ PATHS: dict[str, dict[str, Any]] = {
             responses={200: json_content({"type": "object"})},
         ),
     },
+    "/api/me": {
+        "get": operation(
+            "who_am_i",
+            "The caller's name and role",
+            role="reader",
+            tags=("meta",),
+            description="The portal reads it to show only what the caller may do.",
+            responses={
+                200: json_content(
+                    {
+                        "type": "object",
+                        "required": ["name", "role"],
+                        "properties": {
+                            "name": {"type": "string"},
+                            "role": {
+                                "type": "string",
+                                "enum": ["reader", "reviewer", "settings_admin"],
+                            },
+                        },
+                    }
+                )
+            },
+        ),
+    },
 }
 
 

@@ -1,0 +1,313 @@
+// The "User reported" page: the report list, filters, marking and the details panel.
+
+import {
+  ELIGIBILITY_LABELS,
+  REPORTED_AS_LABELS,
+  SYSTEM_VERDICT_LABELS,
+  VERDICT_LABELS,
+  allowedVerdicts,
+  announce,
+  api,
+  el,
+  formatDate,
+  hasRole,
+  label,
+  loadCaller,
+  whyNotMarkable,
+} from "./common.js";
+import { renderDetails } from "./details.js";
+import { markReports } from "./marking.js";
+
+const state = {
+  caller: null,
+  reports: [],
+  selected: new Set(),
+  openId: null,
+};
+
+const $ = (id) => document.getElementById(id);
+
+function canMark() {
+  return hasRole(state.caller, "reviewer");
+}
+
+function matchesFilters(report) {
+  const text = $("search").value.trim().toLowerCase();
+  const reportedAs = $("filter-reported-as").value;
+  const reviewState = $("filter-state").value;
+  const kind = $("filter-kind").value;
+  if (reportedAs && report.reported_as !== reportedAs) {
+    return false;
+  }
+  if (kind && report.kind !== kind) {
+    return false;
+  }
+  if (reviewState === "reviewed" && !report.verdict) {
+    return false;
+  }
+  if (reviewState === "unreviewed" && report.verdict) {
+    return false;
+  }
+  if (!text) {
+    return true;
+  }
+  const haystack = [
+    report.original_subject,
+    report.original_sender,
+    report.original_sender_name,
+    report.reporter_address,
+    report.reporter_name,
+  ]
+    .join("\n")
+    .toLowerCase();
+  return haystack.includes(text);
+}
+
+function visibleReports() {
+  return state.reports.filter(matchesFilters);
+}
+
+function notificationText(report) {
+  if (report.notification && report.notification.status) {
+    return report.notification.status;
+  }
+  return report.verdict ? "Not available" : "None";
+}
+
+function reporterCell(report) {
+  const cell = el("td", {});
+  if (report.reporter_name) {
+    cell.append(el("span", { class: "name", text: report.reporter_name }));
+  }
+  cell.append(el("span", { class: "address", text: report.reporter_address }));
+  return cell;
+}
+
+function eligibilityCell(report, reason) {
+  const cell = el("td", { text: label(ELIGIBILITY_LABELS, report.eligibility) });
+  if (reason) {
+    cell.append(el("span", { class: "why", text: reason }));
+  }
+  return cell;
+}
+
+function verdictCell(report) {
+  if (!report.verdict) {
+    return el("td", { class: "muted", text: "Not reviewed" });
+  }
+  return el(
+    "td",
+    {},
+    el("span", { text: label(VERDICT_LABELS, report.verdict) }),
+    el("span", { class: "by", text: `by ${report.verdict_by}` }),
+  );
+}
+
+function rowFor(report) {
+  const subject = report.original_subject || "(no subject)";
+  const reason = whyNotMarkable(report);
+  const box = el("input", {
+    type: "checkbox",
+    "aria-label": `Select report "${subject}" from ${report.reporter_address}`,
+    "aria-describedby": reason ? `why-${report.id}` : null,
+    disabled: !canMark() || Boolean(reason),
+    onchange: (event) => toggle(report.id, event.target.checked),
+  });
+  box.checked = state.selected.has(report.id);
+  const open = el("button", {
+    type: "button",
+    class: "link",
+    "aria-controls": "details",
+    text: subject,
+    onclick: () => openDetails(report.id),
+  });
+  const row = el(
+    "tr",
+    { "data-id": report.id, class: reason ? "ineligible" : null },
+    el("td", {}, box),
+    el("td", { text: formatDate(report.received_at) }),
+    reporterCell(report),
+    el("td", { class: "subject" }, open),
+    el("td", { text: report.original_sender || "(unknown sender)" }),
+    el("td", { text: label(REPORTED_AS_LABELS, report.reported_as) }),
+    el("td", { text: label(SYSTEM_VERDICT_LABELS, report.system_verdict) }),
+    eligibilityCell(report, reason),
+    verdictCell(report),
+    el("td", { text: notificationText(report) }),
+  );
+  if (reason) {
+    row.querySelector(".why").id = `why-${report.id}`;
+  }
+  return row;
+}
+
+function renderTable() {
+  const body = document.querySelector("#reports tbody");
+  const shown = visibleReports();
+  body.replaceChildren(...shown.map(rowFor));
+  if (shown.length === 0) {
+    const empty = state.reports.length === 0 ? "No reports yet." : "No reports match.";
+    body.append(el("tr", {}, el("td", { colspan: "10", text: empty })));
+  }
+  $("reports-caption").textContent =
+    `Reported messages, newest first: ${shown.length} of ${state.reports.length}`;
+  renderMarkBar();
+}
+
+function toggle(id, checked) {
+  if (checked) {
+    state.selected.add(id);
+  } else {
+    state.selected.delete(id);
+  }
+  renderMarkBar();
+}
+
+function selectedReports() {
+  return state.reports.filter((r) => state.selected.has(r.id));
+}
+
+// Offer only the verdicts every selected report allows.
+function commonVerdicts(reports) {
+  let common = null;
+  for (const report of reports) {
+    const allowed = allowedVerdicts(report);
+    common = common === null ? allowed : common.filter((v) => allowed.includes(v));
+  }
+  return common || [];
+}
+
+function disableMarking() {
+  for (const control of $("mark-bar").querySelectorAll("select, input, button")) {
+    control.disabled = true;
+  }
+  $("select-all").disabled = true;
+  const note = $("mark-note");
+  note.hidden = false;
+  note.textContent =
+    "Your role is reader: you can view reports but not mark them. " +
+    "Marking needs the reviewer role.";
+}
+
+function renderMarkBar() {
+  if (!canMark()) {
+    disableMarking();
+    return;
+  }
+  const chosen = selectedReports();
+  const count = chosen.length;
+  $("selection-count").textContent =
+    count === 0 ? "No reports selected." : `${count} selected.`;
+  const choice = $("verdict-choice");
+  const previous = choice.value;
+  const verdicts = commonVerdicts(chosen);
+  choice.replaceChildren(
+    ...verdicts.map((v) => el("option", { value: v, text: VERDICT_LABELS[v] })),
+  );
+  if (verdicts.includes(previous)) {
+    choice.value = previous;
+  }
+  choice.disabled = count === 0;
+  $("mark-button").disabled = count === 0 || verdicts.length === 0;
+
+  const note = $("mark-note");
+  const teams = chosen.some((r) => r.kind === "teams");
+  note.hidden = !teams;
+  note.textContent = teams
+    ? "Teams messages can be marked only as No threats found or Phishing."
+    : "";
+
+  const markable = visibleReports().filter((r) => !whyNotMarkable(r));
+  const all = $("select-all");
+  all.disabled = markable.length === 0;
+  all.checked = markable.length > 0 && markable.every((r) => state.selected.has(r.id));
+}
+
+function updateMarkLabel() {
+  $("mark-button").textContent = $("notify").checked
+    ? "Mark as and notify"
+    : "Mark as";
+}
+
+function selectAllShown(checked) {
+  for (const report of visibleReports()) {
+    if (!whyNotMarkable(report)) {
+      toggle(report.id, checked);
+    }
+  }
+  renderTable();
+}
+
+async function loadReports() {
+  const status = $("status");
+  try {
+    const { data } = await api("GET", "/api/reports");
+    state.reports = data.items;
+    const known = new Set(state.reports.map((r) => r.id));
+    for (const id of [...state.selected]) {
+      if (!known.has(id)) {
+        state.selected.delete(id);
+      }
+    }
+    renderTable();
+  } catch (error) {
+    announce(status, `Could not load reports: ${error.detail || error.message}`, {
+      error: true,
+    });
+  }
+}
+
+async function markSelected() {
+  const verdict = $("verdict-choice").value;
+  const notify = $("notify").checked;
+  const chosen = selectedReports();
+  $("mark-button").disabled = true;
+  announce($("status"), `Marking ${chosen.length} reports…`);
+  const summary = await markReports(chosen, verdict, notify);
+  state.selected.clear();
+  await loadReports();
+  announce($("status"), summary.text, { error: summary.failed > 0 });
+  if (state.openId) {
+    await openDetails(state.openId, { focus: false });
+  }
+}
+
+async function openDetails(id, { focus = true } = {}) {
+  state.openId = id;
+  const panel = $("details");
+  panel.hidden = false;
+  await renderDetails($("details-body"), id);
+  if (focus) {
+    $("details-heading").focus();
+  }
+}
+
+function closeDetails() {
+  const id = state.openId;
+  state.openId = null;
+  $("details").hidden = true;
+  const row = document.querySelector(`tr[data-id="${CSS.escape(id || "")}"] button`);
+  if (row) {
+    row.focus();
+  }
+}
+
+async function main() {
+  state.caller = await loadCaller();
+  for (const id of ["search", "filter-reported-as", "filter-state", "filter-kind"]) {
+    $(id).addEventListener("input", renderTable);
+  }
+  $("filters").addEventListener("submit", (event) => event.preventDefault());
+  $("select-all").addEventListener("change", (e) => selectAllShown(e.target.checked));
+  $("notify").addEventListener("change", updateMarkLabel);
+  $("mark-button").addEventListener("click", markSelected);
+  $("details-close").addEventListener("click", closeDetails);
+  $("details").addEventListener("keydown", (event) => {
+    if (event.key === "Escape") {
+      closeDetails();
+    }
+  });
+  await loadReports();
+}
+
+main();

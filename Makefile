@@ -24,8 +24,8 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# The screenshot test runs Debian's chromium headless. CI is a fresh machine where
-# make runs as root; elsewhere apt-get goes through sudo.
+# The screenshot and portal tests run Debian's chromium headless. CI is a fresh
+# machine where make runs as root; elsewhere apt-get goes through sudo.
 chromium:
 	@command -v $(CHROMIUM) >/dev/null || { \
 	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \

@@ -347,6 +347,71 @@ class TestCampaigns:
         assert sent["To"].addresses[0].addr_spec == "priya.natarajan@example.com"
 
 
+class TestSettings:
+    def test_edit_with_preview_and_save(self, admin_portal, page):
+        page.goto(admin_portal + "/settings")
+        expect(page.locator("#preview-subject")).not_to_be_empty()
+        page.locator("#text-phishing").fill(
+            "Thanks {{ reporter_name }}, this one was phishing."
+        )
+        expect(page.locator("#preview-text")).to_contain_text(
+            "Thanks Alex Wilber, this one was phishing."
+        )
+        frame = page.frame_locator("#preview-html")
+        expect(frame.locator("body")).to_contain_text(
+            "Thanks Alex Wilber, this one was phishing."
+        )
+        expect(frame.locator("img")).to_have_count(1)
+        _screenshot(page, "settings-preview")
+
+        page.get_by_role("button", name="Save settings").click()
+        expect(page.locator("#status")).to_have_text("Settings saved.")
+        page.reload()
+        expect(page.locator("#text-phishing")).to_have_value(
+            "Thanks {{ reporter_name }}, this one was phishing."
+        )
+        assert page.errors == []
+
+    def test_invalid_text_is_not_saved(self, admin_portal, page):
+        page.goto(admin_portal + "/settings")
+        expect(page.locator("#preview-subject")).not_to_be_empty()
+        page.get_by_role("tab", name="Footer").click()
+        page.locator("#text-footer").fill("{% if true %}x{% endif %}")
+        page.get_by_role("tab", name="Phishing").click()
+        page.get_by_role("button", name="Save settings").click()
+        expect(page.locator("#status")).to_have_text("The settings were not saved.")
+        expect(page.locator("#form-errors")).to_contain_text(
+            "template syntax '{%' at line 1, column 1 is not allowed"
+        )
+        footer = page.locator("#text-footer")
+        expect(footer).to_be_focused()
+        expect(footer).to_have_attribute("aria-invalid", "true")
+        _screenshot(page, "settings-invalid")
+
+    def test_test_send_writes_eml(self, admin_portal, page, runtime):
+        page.goto(admin_portal + "/settings")
+        expect(page.locator("#preview-subject")).not_to_be_empty()
+        page.get_by_label("Send a test message to").fill("alex@example.com")
+        page.get_by_role("button", name="Send test message").click()
+        expect(page.locator("#test-status")).to_have_text(
+            "Test message sent to alex@example.com."
+        )
+        (sent,) = _outbox(runtime.config.mailbox_dir)
+        assert sent["To"].addresses[0].addr_spec == "alex@example.com"
+        assert sent["Subject"] == page.locator("#preview-subject").text_content()
+
+    def test_tabs_follow_arrow_keys(self, admin_portal, page):
+        page.goto(admin_portal + "/settings")
+        phishing = page.get_by_role("tab", name="Phishing")
+        phishing.focus()
+        page.keyboard.press("ArrowRight")
+        junk = page.get_by_role("tab", name="Junk")
+        expect(junk).to_be_focused()
+        expect(junk).to_have_attribute("aria-selected", "true")
+        expect(page.locator("#panel-junk")).to_be_visible()
+        expect(page.locator("#panel-phishing")).to_be_hidden()
+
+
 class TestAccessibility:
     @pytest.mark.parametrize("path", ["/", "/campaigns", "/settings"])
     def test_page_has_no_axe_violations(self, admin_portal, page, path):

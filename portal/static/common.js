@@ -36,12 +36,13 @@ const MARKABLE = new Set(["false_negative", "false_positive", "unknown"]);
 const ROLE_RANK = { reader: 1, reviewer: 2, settings_admin: 3 };
 
 export class ApiError extends Error {
-  constructor(status, title, detail, field) {
+  constructor(status, title, detail, field, errors = []) {
     super(detail);
     this.status = status;
     this.title = title;
     this.detail = detail;
     this.field = field;
+    this.errors = errors;
   }
 
   // True when the server has no such API route yet, as opposed to an error of a route.
@@ -57,8 +58,8 @@ export class ApiError extends Error {
 // Call the API and return {data, etag, status}; raise ApiError for an error status.
 // State-changing calls send X-Requested-With, which the API requires so that pages
 // of other sites cannot act for the signed-in user.
-export async function api(method, path, body) {
-  const headers = { Accept: "application/json" };
+export async function api(method, path, body, extraHeaders = {}) {
+  const headers = { Accept: "application/json", ...extraHeaders };
   const init = { method, headers, credentials: "same-origin", cache: "no-store" };
   if (method !== "GET") {
     headers["X-Requested-With"] = "XMLHttpRequest";
@@ -76,6 +77,7 @@ export async function api(method, path, body) {
       (data && data.title) || "",
       (data && data.detail) || `the server returned HTTP ${response.status}`,
       data && data.field,
+      (data && Array.isArray(data.errors) && data.errors) || [],
     );
   }
   return { data, etag: response.headers.get("ETag"), status: response.status };

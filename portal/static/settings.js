@@ -19,7 +19,6 @@ const state = {
   settings: null,
   previewTimer: null,
   previewMissing: false,
-  frameReady: false,
 };
 let pendingPreviewHtml = null;
 
@@ -151,9 +150,52 @@ function refreshLanguageChoices() {
   }
 }
 
-function showProblem(error, region = $("form-errors")) {
-  const lines = [error.detail || error.message];
-  region.replaceChildren(...lines.map((line) => el("p", { text: line })));
+// Return the form control a problem's field names, such as "texts.phishing",
+// "settings.languages.de.footer" or "sender".
+function controlFor(field) {
+  const parts = (field || "").replace(/^settings\./, "").split(".");
+  if (parts[0] === "texts" && parts.length === 2) {
+    return $(`text-${parts[1]}`);
+  }
+  if (parts[0] === "languages" && parts.length === 3) {
+    return $(`lang-${parts[1]}-${parts[2]}`);
+  }
+  const ids = {
+    sender: "sender",
+    organization_name: "organization-name",
+    default_language: "default-language",
+  };
+  return ids[parts[0]] ? $(ids[parts[0]]) : null;
+}
+
+function clearProblems() {
+  $("form-errors").replaceChildren();
+  for (const control of document.querySelectorAll("[aria-invalid='true']")) {
+    control.removeAttribute("aria-invalid");
+  }
+}
+
+// List every problem, mark the controls invalid and, after a save, open the tab of
+// the first one and focus it.
+function showProblem(error, { focus = false } = {}) {
+  clearProblems();
+  const problems = error.errors && error.errors.length
+    ? error.errors
+    : [{ field: error.field, detail: error.detail || error.message }];
+  const lines = problems.map((problem) => {
+    const control = controlFor(problem.field);
+    if (control) {
+      control.setAttribute("aria-invalid", "true");
+    }
+    return el("li", { text: problem.detail });
+  });
+  $("form-errors").replaceChildren(el("ul", {}, lines));
+  const first = controlFor(problems[0].field);
+  if (focus && first) {
+    const panel = first.closest("[role='tabpanel']");
+    document.querySelector(`[aria-controls='${panel.id}']`).click();
+    first.focus();
+  }
 }
 
 function schedulePreview() {
@@ -164,10 +206,19 @@ function schedulePreview() {
   state.previewTimer = setTimeout(renderPreview, PREVIEW_DELAY_MS);
 }
 
+// The frame has an opaque origin, so messages to it use "*"; they carry only the
+// preview. A frame that starts after a post asks again with previewFrameReady.
 function showPreviewHtml(html) {
   pendingPreviewHtml = html;
-  if (state.frameReady) {
-    $("preview-html").contentWindow.postMessage({ html }, "*");
+  $("preview-html").contentWindow.postMessage({ html }, "*");
+}
+
+function onFrameMessage(event) {
+  const frame = $("preview-html");
+  if (frame && event.source === frame.contentWindow && event.data.previewFrameReady) {
+    if (pendingPreviewHtml !== null) {
+      showPreviewHtml(pendingPreviewHtml);
+    }
   }
 }
 
@@ -186,7 +237,7 @@ async function renderPreview() {
     $("preview-sender").textContent = data.sender || "";
     $("preview-text").textContent = data.text;
     showPreviewHtml(data.html);
-    $("form-errors").replaceChildren();
+    clearProblems();
   } catch (error) {
     if (error.routeMissing) {
       state.previewMissing = true;
@@ -231,10 +282,10 @@ async function save(event) {
     state.etag = response.etag;
     state.settings = response.data;
     fillForm(response.data);
-    $("form-errors").replaceChildren();
+    clearProblems();
     announce($("status"), "Settings saved.");
   } catch (error) {
-    showProblem(error);
+    showProblem(error, { focus: true });
     announce($("status"), "The settings were not saved.", { error: true });
   } finally {
     $("save").disabled = false;
@@ -242,27 +293,16 @@ async function save(event) {
 }
 
 async function fetchSave() {
-  const response = await fetch(SETTINGS_PATH, {
-    method: "PUT",
-    credentials: "same-origin",
-    headers: {
-      Accept: "application/json",
-      "Content-Type": "application/json",
-      "X-Requested-With": "XMLHttpRequest",
-      "If-Match": state.etag || "*",
-    },
-    body: JSON.stringify(readForm()),
-  });
-  const data = await response.json();
-  if (!response.ok) {
-    const error = new Error(data.detail);
-    error.detail = data.detail;
-    if (response.status === 412 || response.status === 409) {
-      error.detail += " Someone else saved the settings meanwhile: discard your changes to load theirs.";
+  try {
+    return await api("PUT", SETTINGS_PATH, readForm(), { "If-Match": state.etag || "" });
+  } catch (error) {
+    if (error.status === 412) {
+      error.errors = [];
+      error.detail +=
+        " Someone else saved the settings meanwhile: discard your changes to load theirs.";
     }
     throw error;
   }
-  return { data, etag: response.headers.get("ETag") };
 }
 
 async function uploadLogo() {
@@ -326,14 +366,6 @@ function wireForm() {
   $("logo-upload").addEventListener("click", uploadLogo);
   $("test-send").addEventListener("click", sendTest);
   $("add-language").addEventListener("click", addLanguage);
-  window.addEventListener("message", (event) => {
-    if (event.source === $("preview-html").contentWindow && event.data.previewFrameReady) {
-      state.frameReady = true;
-      if (pendingPreviewHtml !== null) {
-        showPreviewHtml(pendingPreviewHtml);
-      }
-    }
-  });
 }
 
 async function main() {
@@ -352,4 +384,6 @@ async function main() {
   await loadSettings();
 }
 
+// Registered before anything awaits, so the frame's first message is not missed.
+window.addEventListener("message", onFrameMessage);
 main();

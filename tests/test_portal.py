@@ -54,7 +54,9 @@ def _hostile_original(subject: str, index: int) -> bytes:
     ).encode()
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API keeps an asyncio loop running in this thread
+# until it stops, which would break later tests that start a loop of their own.
+@pytest.fixture(scope="module")
 def browser() -> Browser:
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(

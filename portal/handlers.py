@@ -111,12 +111,13 @@ def serve_portal(req: func.HttpRequest) -> func.HttpResponse:
             headers=SECURITY_HEADERS,
         )
     media_type = MEDIA_TYPES[file.suffix]
+    headers = PREVIEW_FRAME_HEADERS if file.name == PREVIEW_FRAME else SECURITY_HEADERS
     return func.HttpResponse(
         file.read_bytes(),
         status_code=200,
         mimetype=media_type,
         charset="utf-8",
-        headers=PREVIEW_FRAME_HEADERS if file.name == PREVIEW_FRAME else SECURITY_HEADERS,
+        headers=headers,
     )
 
 

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
+from email.utils import parseaddr
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -611,9 +612,19 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def _load_messages(graph: FakeGraph, mailbox: str, folder: Path) -> int:
+    """Deliver each .eml file to ``mailbox``; its reporter gets a mailbox too.
+
+    Reporters are users of the organization, so lookups such as mailboxSettings
+    find them, as they would in Exchange Online.
+    """
     paths = sorted(folder.glob("*.eml"))
     for path in paths:
-        graph.add_message(mailbox, path.read_bytes())
+        data = path.read_bytes()
+        graph.add_message(mailbox, data)
+        headers = BytesHeaderParser(policy=default_policy).parsebytes(data)
+        reporter = parseaddr(str(headers.get("From") or ""))[1]
+        if reporter:
+            graph.add_mailbox(reporter)
     return len(paths)
 
 

@@ -127,6 +127,4 @@ def who_am_i(req: func.HttpRequest) -> func.HttpResponse:
         principal = require_role(req, Role.READER)
     except HttpProblem as problem:
         return problem_response(problem)
-    return json_response(
-        {"name": principal.name, "role": principal.role.name.lower()}
-    )
+    return json_response({"name": principal.name, "role": principal.role.name.lower()})

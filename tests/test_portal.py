@@ -129,10 +129,12 @@ def page(browser: Browser):
     opened = context.new_page()
     errors: list[str] = []
     opened.on("pageerror", lambda error: errors.append(str(error)))
-    opened.on(
-        "console",
-        lambda message: errors.append(message.text) if message.type == "error" else None,
-    )
+
+    def on_console(message) -> None:
+        if message.type == "error":
+            errors.append(message.text)
+
+    opened.on("console", on_console)
     opened.errors = errors
     yield opened
     context.close()
@@ -198,13 +200,39 @@ class TestUserReported:
             "Result of your report: Action required: overdue invoice INV-20931"
         )
         assert "Result: Phishing" in sent.get_body(("plain",)).get_content()
+
+        page.reload()
+        expect(row.locator("td").nth(9)).to_have_text("Sent")
+        row.locator("td.subject button").click()
+        delivery = page.locator(
+            "section.detail-section", has_text="Notification delivery"
+        )
+        expect(delivery.locator("dd").first).to_have_text("Sent")
+        audit = page.locator("section.detail-section", has_text="Audit trail")
+        expect(audit.locator("li")).to_have_count(1)
+        expect(audit.locator("li")).to_contain_text(
+            "local-user, verdict: not reviewed → Phishing"
+        )
+        page.get_by_label("Admin verdict").select_option("phishing")
+        expect(page.locator("#reports tbody tr[data-id]")).to_have_count(1)
         _screenshot(page, "user-reported-marked")
         assert page.errors == []
+
+    def test_raw_message_downloads(self, portal, page):
+        page.goto(portal + "/")
+        row = _row(page, "dana.whitfield@example.com")
+        row.locator("td.subject button").click()
+        with page.expect_download() as download_info:
+            page.get_by_role("link", name="Download the report as received").click()
+        raw = Path(download_info.value.path()).read_bytes()
+        seed = (SEED_DIR / "01-phishing-invoice.eml").read_bytes()
+        assert raw == seed
 
     def test_details_panel_shows_report(self, portal, page):
         page.goto(portal + "/")
         row = _row(page, "dana.whitfield@example.com")
-        row.get_by_role("button", name="Action required: overdue invoice INV-20931").click()
+        subject = "Action required: overdue invoice INV-20931"
+        row.get_by_role("button", name=subject).click()
         details = page.locator("#details")
         expect(details).to_be_visible()
         expect(page.locator("#details-heading")).to_be_focused()
@@ -227,11 +255,14 @@ class TestUserReported:
         expect(page.locator("#reports tbody tr[data-id]")).to_have_count(8)
         page.get_by_label("Search").fill("payroll calendar")
         expect(page.locator("#reports tbody tr[data-id]")).to_have_count(1)
+        expect(page.locator("#reports-caption")).to_have_text(
+            "Reported messages, newest first: 1 of 8"
+        )
         page.get_by_label("Search").fill("")
         page.get_by_label("Reported as").select_option("junk")
         expect(page.locator("#reports tbody tr[data-id]")).to_have_count(1)
         expect(page.locator("#reports-caption")).to_have_text(
-            "Reported messages, newest first: 1 of 8"
+            "Reported messages, newest first: 1 of 1"
         )
 
     def test_hostile_subjects_render_as_text(self, portal, page):
@@ -283,9 +314,7 @@ class TestReader:
             "Your role is reader: you can view reports but not mark them. "
             "Marking needs the reviewer role."
         )
-        expect(page.locator("#caller")).to_have_text(
-            "Signed in as local-user (reader)"
-        )
+        expect(page.locator("#caller")).to_have_text("Signed in as local-user (reader)")
         expect(page.get_by_role("link", name="Settings")).to_be_hidden()
         _screenshot(page, "user-reported-reader")
 

@@ -1,5 +1,6 @@
 // The Campaigns page: reports grouped by their original, one decision per group.
-// Groups are built from the report list by campaign key.
+// Groups are built from the loaded report list by campaign key. A decision goes to
+// the campaign route, which marks every markable report of the campaign.
 
 import {
   VERDICT_LABELS,
@@ -12,7 +13,7 @@ import {
   loadCaller,
   whyNotMarkable,
 } from "./common.js";
-import { markReports } from "./marking.js";
+import { markReports, summarize } from "./marking.js";
 
 const $ = (id) => document.getElementById(id);
 let caller = null;
@@ -66,7 +67,9 @@ function decisionControls(group, index, markable) {
   const choice = el(
     "select",
     { id: selectId },
-    commonVerdicts(markable).map((v) => el("option", { value: v, text: VERDICT_LABELS[v] })),
+    commonVerdicts(markable).map((v) =>
+      el("option", { value: v, text: VERDICT_LABELS[v] }),
+    ),
   );
   const button = el("button", {
     type: "button",
@@ -74,7 +77,7 @@ function decisionControls(group, index, markable) {
     onclick: async () => {
       button.disabled = true;
       announce($("status"), "Marking…");
-      const summary = await markReports(markable, choice.value, true);
+      const summary = await decide(group, markable, choice.value);
       await load();
       announce($("status"), summary.text, { error: summary.failed > 0 });
     },
@@ -86,6 +89,25 @@ function decisionControls(group, index, markable) {
     choice,
     button,
   );
+}
+
+async function decide(group, markable, verdict) {
+  if (group.key.startsWith("single-")) {
+    return markReports(markable, verdict, true);
+  }
+  const subjects = new Map(
+    group.items.map((r) => [r.id, r.original_subject || "(no subject)"]),
+  );
+  try {
+    const { data } = await api(
+      "POST",
+      `/api/campaigns/${encodeURIComponent(group.key)}/verdict`,
+      { verdict, notify: true },
+    );
+    return summarize(data.results, verdict, true, subjects);
+  } catch (error) {
+    return { text: `The campaign was not marked: ${error.detail}`, failed: 1 };
+  }
 }
 
 function campaignCard(group, index) {
@@ -115,11 +137,33 @@ function campaignCard(group, index) {
   );
 }
 
+// NOTE: groups come from the newest MAX_PAGES pages of reports, so a campaign's
+// older reports are not counted on this page, although its decision marks them.
+const PAGE_SIZE = 200;
+const MAX_PAGES = 10;
+
+async function loadRecentReports() {
+  const reports = [];
+  let continuation = null;
+  for (let page = 0; page < MAX_PAGES; page += 1) {
+    const params = new URLSearchParams({ limit: String(PAGE_SIZE) });
+    if (continuation) {
+      params.set("continuation", continuation);
+    }
+    const { data } = await api("GET", `/api/reports?${params}`);
+    reports.push(...data.items);
+    continuation = data.continuation;
+    if (!continuation) {
+      break;
+    }
+  }
+  return reports;
+}
+
 async function load() {
   const list = $("campaigns");
   try {
-    const { data } = await api("GET", "/api/reports");
-    const groups = groupReports(data.items);
+    const groups = groupReports(await loadRecentReports());
     list.replaceChildren(...groups.map(campaignCard));
     if (groups.length === 0) {
       list.append(el("p", { text: "No reports yet." }));

@@ -25,6 +25,15 @@ export const ELIGIBILITY_LABELS = {
   unknown: "Unknown",
 };
 
+export const DELIVERY_LABELS = {
+  queued: "Queued",
+  sending: "Sending",
+  sent: "Sent",
+  failed: "Failed",
+  superseded: "Superseded",
+};
+const DELIVERY_LIMIT = 1000;
+
 // Copies of the review rules, so the portal offers only what the API accepts. The API
 // still enforces them: 422 for a verdict the kind does not allow, 409 otherwise.
 const ALLOWED_VERDICTS = {
@@ -175,4 +184,25 @@ export function unavailable(what, route) {
     class: "unavailable",
     text: `${what} is not available: this server has no ${route} route yet.`,
   });
+}
+
+// Return a Map from "report id:verdict version" to that notification's delivery.
+// NOTE: the API lists at most DELIVERY_LIMIT deliveries per status, so with more
+// the oldest ones show no state.
+export async function loadDeliveries() {
+  const deliveries = new Map();
+  for (const status of Object.keys(DELIVERY_LABELS)) {
+    const { data } = await api(
+      "GET",
+      `/api/deliveries?status=${status}&limit=${DELIVERY_LIMIT}`,
+    );
+    for (const delivery of data.items) {
+      deliveries.set(`${delivery.report_id}:${delivery.verdict_version}`, delivery);
+    }
+  }
+  return deliveries;
+}
+
+export function deliveryOf(deliveries, report) {
+  return deliveries.get(`${report.id}:${report.verdict_version}`) || null;
 }

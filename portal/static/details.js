@@ -2,15 +2,17 @@
 // never linked, because reported messages carry live malicious links.
 
 import {
+  DELIVERY_LABELS,
   ELIGIBILITY_LABELS,
   REPORTED_AS_LABELS,
   SYSTEM_VERDICT_LABELS,
   VERDICT_LABELS,
+  announce,
   api,
+  deliveryOf,
   el,
   formatDate,
   label,
-  unavailable,
 } from "./common.js";
 
 function pairs(entries) {
@@ -68,7 +70,11 @@ function attachmentsTable(attachments) {
   return el(
     "table",
     { class: "compact" },
-    el("thead", {}, el("tr", {}, columns.map((c) => el("th", { scope: "col", text: c })))),
+    el(
+      "thead",
+      {},
+      el("tr", {}, columns.map((c) => el("th", { scope: "col", text: c }))),
+    ),
     el(
       "tbody",
       {},
@@ -94,7 +100,99 @@ function headersSection(details) {
   return pairs(entries.map(([name, value]) => [name, stringify(value)]));
 }
 
-export async function renderDetails(container, id) {
+function auditDescription(entry) {
+  const data = entry.data || {};
+  if (entry.action === "verdict") {
+    const from = data.old ? label(VERDICT_LABELS, data.old) : "not reviewed";
+    let text = `${from} → ${label(VERDICT_LABELS, data.new)}`;
+    if (data.notify === false) {
+      text += ", reporter not notified";
+    }
+    return data.comment ? `${text}. Comment: ${data.comment}` : text;
+  }
+  return Object.entries(data)
+    .map(([name, value]) => `${name}: ${stringify(value)}`)
+    .join(", ");
+}
+
+async function auditSection(id) {
+  let items;
+  try {
+    const path = `/api/reports/${encodeURIComponent(id)}/audit`;
+    ({ data: { items } } = await api("GET", path));
+  } catch (error) {
+    const text = `Could not load the audit trail: ${error.detail}`;
+    return el("p", { class: "error", text });
+  }
+  if (items.length === 0) {
+    return el("p", { class: "muted", text: "No changes recorded." });
+  }
+  return el(
+    "ol",
+    { class: "plain" },
+    items.map((entry) =>
+      el("li", {
+        text:
+          `${formatDate(entry.at)}, ${entry.actor}, ${entry.action}: ` +
+          auditDescription(entry),
+      }),
+    ),
+  );
+}
+
+function deliverySection(report, options) {
+  if (!report.verdict) {
+    return el("p", { class: "muted", text: "No verdict yet, so no notification." });
+  }
+  const delivery = deliveryOf(options.deliveries, report);
+  if (!delivery) {
+    return el("p", {
+      class: "muted",
+      text: `No notification for verdict version ${report.verdict_version}.`,
+    });
+  }
+  const status = el("p", { role: "status" });
+  const list = pairs([
+    ["State", label(DELIVERY_LABELS, delivery.status)],
+    ["Attempts", String(delivery.attempts)],
+    ["Reason", delivery.reason || delivery.last_error],
+    ["Sender", delivery.sender],
+    ["Message-ID", delivery.message_id],
+    ["Updated", formatDate(delivery.updated_at)],
+  ]);
+  if (delivery.status !== "failed" || !options.canRetry) {
+    return el("div", {}, list);
+  }
+  const retry = el("button", {
+    type: "button",
+    text: "Retry the notification",
+    onclick: async () => {
+      retry.disabled = true;
+      try {
+        const id = encodeURIComponent(report.id);
+        await api("POST", `/api/reports/${id}/notification/retry`);
+        announce(status, "The notification is queued again.");
+        await options.onChange();
+      } catch (error) {
+        announce(status, `The retry failed: ${error.detail}`, { error: true });
+        retry.disabled = false;
+      }
+    },
+  });
+  return el("div", {}, list, retry, status);
+}
+
+function rawMessageLink(report) {
+  return el("a", {
+    href: `/api/reports/${encodeURIComponent(report.id)}/mime`,
+    download: "",
+    text: "Download the report as received",
+  });
+}
+
+// Fill the panel with report ``id``. options: deliveries (from loadDeliveries),
+// canRetry (the caller may retry a failed notification) and onChange (after a retry).
+export async function renderDetails(container, id, options) {
   container.replaceChildren(el("p", { text: "Loading…" }));
   let report;
   try {
@@ -115,7 +213,9 @@ export async function renderDetails(container, id) {
     section(
       "Authentication results",
       Object.keys(report.authentication || {}).length
-        ? pairs(Object.entries(report.authentication))
+        ? pairs(
+            Object.entries(report.authentication).map(([k, v]) => [k, stringify(v)]),
+          )
         : el("p", { class: "muted", text: "No authentication results recorded." }),
     ),
     section("Headers", headersSection(report.details)),
@@ -127,13 +227,14 @@ export async function renderDetails(container, id) {
     section("Attachments", attachmentsTable(report.attachments)),
     section(
       "Raw message",
-      unavailable("Downloading the raw message", "/api/reports/{id}/mime"),
+      el("p", {
+        class: "note",
+        text: "It may contain live malicious links and attachments.",
+      }),
+      rawMessageLink(report),
     ),
-    section("Audit trail", unavailable("The audit trail", "/api/reports/{id}/audit")),
-    section(
-      "Notification delivery",
-      unavailable("Delivery state and retry", "/api/deliveries"),
-    ),
+    section("Notification delivery", deliverySection(report, options)),
+    section("Audit trail", await auditSection(id)),
   ];
   container.replaceChildren(...sections.filter(Boolean));
 }

@@ -11,6 +11,7 @@ window.addEventListener("message", (event) => {
     return;
   }
   const parsed = new DOMParser().parseFromString(html, "text/html");
-  document.replaceChild(document.adoptNode(parsed.documentElement), document.documentElement);
+  const root = document.adoptNode(parsed.documentElement);
+  document.replaceChild(root, document.documentElement);
 });
 window.parent.postMessage({ previewFrameReady: true }, "*");

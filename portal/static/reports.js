@@ -1,6 +1,7 @@
 // The "User reported" page: the report list, filters, marking and the details panel.
 
 import {
+  DELIVERY_LABELS,
   ELIGIBILITY_LABELS,
   REPORTED_AS_LABELS,
   SYSTEM_VERDICT_LABELS,
@@ -8,11 +9,13 @@ import {
   allowedVerdicts,
   announce,
   api,
+  deliveryOf,
   el,
   formatDate,
   hasRole,
   label,
   loadCaller,
+  loadDeliveries,
   whyNotMarkable,
 } from "./common.js";
 import { renderDetails } from "./details.js";
@@ -21,6 +24,8 @@ import { markReports } from "./marking.js";
 const state = {
   caller: null,
   reports: [],
+  continuation: null,
+  deliveries: new Map(),
   selected: new Set(),
   openId: null,
 };
@@ -31,30 +36,15 @@ function canMark() {
   return hasRole(state.caller, "reviewer");
 }
 
-function matchesFilters(report) {
+// The search box filters the loaded reports here; the selects filter on the server.
+function matchesSearch(report) {
   const text = $("search").value.trim().toLowerCase();
-  const reportedAs = $("filter-reported-as").value;
-  const reviewState = $("filter-state").value;
-  const kind = $("filter-kind").value;
-  if (reportedAs && report.reported_as !== reportedAs) {
-    return false;
-  }
-  if (kind && report.kind !== kind) {
-    return false;
-  }
-  if (reviewState === "reviewed" && !report.verdict) {
-    return false;
-  }
-  if (reviewState === "unreviewed" && report.verdict) {
-    return false;
-  }
   if (!text) {
     return true;
   }
   const haystack = [
     report.original_subject,
     report.original_sender,
-    report.original_sender_name,
     report.reporter_address,
     report.reporter_name,
   ]
@@ -63,15 +53,30 @@ function matchesFilters(report) {
   return haystack.includes(text);
 }
 
+function listQuery() {
+  const params = new URLSearchParams();
+  for (const select of document.querySelectorAll("#filters select[data-param]")) {
+    if (select.value) {
+      params.set(select.dataset.param, select.value);
+    }
+  }
+  if (state.continuation) {
+    params.set("continuation", state.continuation);
+  }
+  const query = params.toString();
+  return query ? `/api/reports?${query}` : "/api/reports";
+}
+
 function visibleReports() {
-  return state.reports.filter(matchesFilters);
+  return state.reports.filter(matchesSearch);
 }
 
 function notificationText(report) {
-  if (report.notification && report.notification.status) {
-    return report.notification.status;
+  if (!report.verdict) {
+    return "None";
   }
-  return report.verdict ? "Not available" : "None";
+  const delivery = deliveryOf(state.deliveries, report);
+  return delivery ? label(DELIVERY_LABELS, delivery.status) : "Not notified";
 }
 
 function reporterCell(report) {
@@ -238,17 +243,25 @@ function selectAllShown(checked) {
   renderTable();
 }
 
-async function loadReports() {
+// Load the first page of reports for the current filters, or with more=true the
+// next page, and the delivery state of their notifications.
+async function loadReports({ more = false } = {}) {
   const status = $("status");
+  if (!more) {
+    state.continuation = null;
+  }
   try {
-    const { data } = await api("GET", "/api/reports");
-    state.reports = data.items;
+    const { data } = await api("GET", listQuery());
+    state.reports = more ? [...state.reports, ...data.items] : data.items;
+    state.continuation = data.continuation || null;
+    state.deliveries = await loadDeliveries();
     const known = new Set(state.reports.map((r) => r.id));
     for (const id of [...state.selected]) {
       if (!known.has(id)) {
         state.selected.delete(id);
       }
     }
+    $("load-more").hidden = !state.continuation;
     renderTable();
   } catch (error) {
     announce(status, `Could not load reports: ${error.detail || error.message}`, {
@@ -276,7 +289,11 @@ async function openDetails(id, { focus = true } = {}) {
   state.openId = id;
   const panel = $("details");
   panel.hidden = false;
-  await renderDetails($("details-body"), id);
+  await renderDetails($("details-body"), id, {
+    deliveries: state.deliveries,
+    canRetry: canMark(),
+    onChange: () => loadReports(),
+  });
   if (focus) {
     $("details-heading").focus();
   }
@@ -294,9 +311,11 @@ function closeDetails() {
 
 async function main() {
   state.caller = await loadCaller();
-  for (const id of ["search", "filter-reported-as", "filter-state", "filter-kind"]) {
-    $(id).addEventListener("input", renderTable);
+  $("search").addEventListener("input", renderTable);
+  for (const select of document.querySelectorAll("#filters select[data-param]")) {
+    select.addEventListener("change", () => loadReports());
   }
+  $("load-more").addEventListener("click", () => loadReports({ more: true }));
   $("filters").addEventListener("submit", (event) => event.preventDefault());
   $("select-all").addEventListener("change", (e) => selectAllShown(e.target.checked));
   $("notify").addEventListener("change", updateMarkLabel);

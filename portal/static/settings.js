@@ -294,12 +294,14 @@ async function save(event) {
 
 async function fetchSave() {
   try {
-    return await api("PUT", SETTINGS_PATH, readForm(), { "If-Match": state.etag || "" });
+    const headers = { "If-Match": state.etag || "" };
+    return await api("PUT", SETTINGS_PATH, readForm(), headers);
   } catch (error) {
     if (error.status === 412) {
       error.errors = [];
       error.detail +=
-        " Someone else saved the settings meanwhile: discard your changes to load theirs.";
+        " Someone else saved the settings meanwhile: " +
+        "discard your changes to load theirs.";
     }
     throw error;
   }

@@ -218,6 +218,46 @@ class TestUserReported:
         _screenshot(page, "user-reported-marked")
         assert page.errors == []
 
+    def test_failed_notification_is_retried(self, portal, page, runtime):
+        from notifier.deliveries import Delivery, DeliveryStatus, DeliveryStore
+
+        page.goto(portal + "/")
+        row = _row(page, "dana.whitfield@example.com")
+        row.get_by_role("checkbox").check()
+        page.locator("#verdict-choice").select_option("phishing")
+        page.get_by_label("Notify the reporters").uncheck()
+        page.get_by_role("button", name="Mark as", exact=True).click()
+        expect(page.locator("#status")).to_have_text(
+            "Marked 1 report as Phishing. No one is notified."
+        )
+        report_id = row.get_attribute("data-id")
+        DeliveryStore(runtime.storage).save(
+            Delivery(
+                report_id=report_id,
+                verdict_version=1,
+                status=DeliveryStatus.FAILED,
+                attempts=8,
+                reason="the mailbox rejected the message",
+            )
+        )
+
+        page.reload()
+        expect(row.locator("td").nth(9)).to_have_text("Failed")
+        row.locator("td.subject button").click()
+        delivery = page.locator(
+            "section.detail-section", has_text="Notification delivery"
+        )
+        expect(delivery.locator("dd").nth(2)).to_have_text(
+            "the mailbox rejected the message"
+        )
+        delivery.get_by_role("button", name="Retry the notification").click()
+        expect(delivery.get_by_role("status")).to_have_text(
+            "The notification is queued again."
+        )
+        (sent,) = _wait_for_outbox(runtime.config.mailbox_dir, 1)
+        assert sent["To"].addresses[0].addr_spec == "dana.whitfield@example.com"
+        _screenshot(page, "report-retried")
+
     def test_raw_message_downloads(self, portal, page):
         page.goto(portal + "/")
         row = _row(page, "dana.whitfield@example.com")

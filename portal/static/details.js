@@ -95,7 +95,7 @@ function stringify(value) {
 function headersSection(details) {
   const entries = Object.entries(details || {});
   if (entries.length === 0) {
-    return el("p", { class: "muted", text: "No further headers recorded." });
+    return el("p", { class: "muted", text: "No further details recorded." });
   }
   return pairs(entries.map(([name, value]) => [name, stringify(value)]));
 }
@@ -218,7 +218,7 @@ export async function renderDetails(container, id, options) {
           )
         : el("p", { class: "muted", text: "No authentication results recorded." }),
     ),
-    section("Headers", headersSection(report.details)),
+    section("Headers and other details", headersSection(report.details)),
     section(
       "URLs",
       el("p", { class: "note", text: "Shown as text only; do not open them." }),

@@ -10,11 +10,15 @@ import argparse
 import logging
 import os
 import signal
+import sys
 import threading
 from pathlib import Path
 
+from config import ConfigError, load_config
 from devhost.app import DevHost
 from devhost.azurite import azurite_running
+
+logger = logging.getLogger("devhost")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,9 +43,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     for noisy in ("azure", "urllib3", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        load_config()
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with azurite_running(Path(args.azurite_dir)):
+    with azurite_running(Path(args.azurite_dir)) as started:
+        if not started:
+            logger.info("using the Azurite already running on 127.0.0.1")
         host = DevHost(host=args.host, port=args.port, seed=not args.no_seed)
         host.start()
         print(f"Reportback dev host: http://{args.host}:{host.port}/api", flush=True)

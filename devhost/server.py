@@ -65,9 +65,29 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - base signature
         logger.debug("%s " + format, self.address_string(), *args)
 
-    def _handle(self) -> None:
-        url = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
+    def _read_body(self) -> bytes | None:
+        """Return the request body, or send a problem and return None."""
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            self._send(
+                _problem(
+                    411,
+                    "Length required",
+                    "chunked request bodies are not supported; send Content-Length",
+                )
+            )
+            return None
+        declared = self.headers.get("Content-Length") or "0"
+        if not declared.isdigit():
+            self._send(
+                _problem(
+                    400,
+                    "Invalid Content-Length",
+                    f"Content-Length {declared[:40]!r} is invalid; expected a "
+                    "non-negative integer",
+                )
+            )
+            return None
+        length = int(declared)
         if length > MAX_BODY_BYTES:
             self._send(
                 _problem(
@@ -76,9 +96,32 @@ class _Handler(BaseHTTPRequestHandler):
                     f"request body is {length} bytes; the limit is {MAX_BODY_BYTES}",
                 )
             )
+            return None
+        body = self.rfile.read(length) if length else b""
+        if len(body) < length:
+            logger.warning("request body ended after %s of %s bytes", len(body), length)
+            self._send(
+                _problem(
+                    400,
+                    "Incomplete body",
+                    f"request body ended after {len(body)} of {length} bytes",
+                )
+            )
+            return None
+        return body
+
+    def send_error(self, code: int, message: str | None = None, explain=None) -> None:
+        # The base class answers parse errors (such as 431, header too large) with
+        # an HTML page; the API answers every error as problem+json.
+        self.close_connection = True
+        self._send(_problem(code, message or "Bad request", explain or message or ""))
+
+    def _handle(self) -> None:
+        url = urlsplit(self.path)
+        body = self._read_body()
+        if body is None:
             self.close_connection = True
             return
-        body = self.rfile.read(length) if length else b""
         # The dev host stands in for App Service authentication: a client-sent
         # principal is never trusted, and every request gets the local role.
         headers = {

@@ -12,7 +12,7 @@ from email.message import Message
 from intake import antispam, urls
 from intake.mime import (
     MAX_DEPTH,
-    addresses,
+    address_header,
     filename,
     header,
     part_text,
@@ -72,20 +72,20 @@ def read_original(report: Report, original: Message, problems: list[str]) -> Non
 
 
 def _read_addresses(report: Report, original: Message, problems: list[str]) -> None:
-    sender = addresses(header(original, "From", problems))
+    sender = address_header(original, "From", problems)
     if sender:
         report.original_sender_name, report.original_sender = sender[0]
-    on_behalf = addresses(header(original, "Sender", problems))
+    on_behalf = address_header(original, "Sender", problems)
     report.original_sender_header = on_behalf[0][1] if on_behalf else ""
     report.original_reply_to = _address_list(original, "Reply-To", problems)
-    return_path = addresses(header(original, "Return-Path", problems))
+    return_path = address_header(original, "Return-Path", problems)
     report.original_return_path = return_path[0][1] if return_path else ""
     report.original_to = _address_list(original, "To", problems)
     report.original_cc = _address_list(original, "Cc", problems)
 
 
 def _address_list(original: Message, name: str, problems: list[str]) -> list[str]:
-    return [address for _, address in addresses(header(original, name, problems))]
+    return [address for _, address in address_header(original, name, problems)]
 
 
 def _read_antispam(report: Report, original: Message, problems: list[str]) -> None:

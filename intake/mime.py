@@ -25,6 +25,7 @@ from intake.decode import decode_bytes, decode_header
 MAX_DEPTH = 30
 _NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/=]")
 _WHITESPACE = re.compile(rb"\s+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 
 def load(mime: bytes, problems: list[str], where: str = "message") -> Message:
@@ -55,6 +56,28 @@ def headers(message: Message, name: str, problems: list[str]) -> list[str]:
         for key, value in message.raw_items()
         if key.lower() == lowered
     ]
+
+
+def address_header(
+    message: Message, name: str, problems: list[str]
+) -> list[tuple[str, str]]:
+    """Return the (display name, address) pairs of the first ``name`` header.
+
+    The list is split into addresses before encoded words are decoded (RFC 2047
+    section 5 forbids an encoded word from standing for an address), so a display
+    name such as ``=?utf-8?q?eve=40evil.example=2C?=`` cannot add a recipient.
+    """
+    lowered = name.lower()
+    for key, value in message.raw_items():
+        if key.lower() == lowered:
+            return [
+                (
+                    _CONTROL.sub(" ", decode_header(display, problems, name)).strip(),
+                    address,
+                )
+                for display, address in addresses(str(value))
+            ]
+    return []
 
 
 def addresses(value: str) -> list[tuple[str, str]]:

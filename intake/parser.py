@@ -18,7 +18,7 @@ from email.message import Message
 
 from intake import antispam, extract
 from intake.forward import forwarded_message
-from intake.mime import addresses, header, load
+from intake.mime import address_header, header, load
 from intake.originals import (
     Original,
     attached_originals,
@@ -163,7 +163,7 @@ def _read_wrapper(report: Report, wrapper: Message, problems: list[str]) -> None
     subject = header(wrapper, "Subject", problems)
     report.details["wrapper_subject"] = subject[:300]
     report.reported_as = reported_as_from_subject(subject)
-    reporter = addresses(header(wrapper, "From", problems))
+    reporter = address_header(wrapper, "From", problems)
     if reporter:
         report.reporter_name, report.reporter_address = reporter[0]
     elif wrapper.keys():

@@ -32,6 +32,7 @@ from notifier.deliveries import (
 )
 from notifier.errors import DeliveryBusy, DeliveryConflict, NotifierError
 from notifier.retries import MAX_SEND_ATTEMPTS, enqueue_notification, retry_delay
+from notifier.settings import is_accepted_address
 from storage import Storage
 from verdicts.errors import ReportNotFound
 from verdicts.model import Report
@@ -216,6 +217,17 @@ def _advance(
     if not report.reporter_address:
         return _record_failed(
             delivery, deliveries, "the report has no reporter address to notify"
+        )
+    if accepted_domains and not is_accepted_address(
+        report.reporter_address, accepted_domains
+    ):
+        # Anyone can write to the reporting mailbox, so only reporters of the
+        # organization get mail. The app always passes its accepted domains.
+        return _record_failed(
+            delivery,
+            deliveries,
+            "the reporter's address is outside the organization's domains "
+            "(REPORTBACK_ACCEPTED_DOMAINS); no notification was sent",
         )
     message = build_notification(
         report,

@@ -112,3 +112,59 @@ def test_devhost_unknown_route_and_method_are_problems(devhost, method, path, st
     assert code == status
     assert headers["Content-Type"].startswith("application/problem+json")
     assert json.loads(body)["status"] == status
+
+
+def _raw_request(base_url: str, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send ``request`` bytes as they are and return status, headers and body."""
+    import socket
+
+    port = int(base_url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request)
+        sock.shutdown(socket.SHUT_WR)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = {
+        name.strip().lower(): value.strip()
+        for name, _, value in (line.partition(":") for line in lines[1:])
+    }
+    return status, headers, body
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status", "title"),
+    [
+        (
+            b"POST /api/verdicts HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n",
+            400,
+            "Invalid Content-Length",
+        ),
+        (
+            b"POST /api/verdicts HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked"
+            b"\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+            411,
+            "Length required",
+        ),
+        (
+            b"POST /api/verdicts HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{}",
+            400,
+            "Incomplete body",
+        ),
+        (
+            b"GET /api/reports HTTP/1.1\r\nHost: x\r\nX-Big: "
+            + b"a" * 70000
+            + b"\r\n\r\n",
+            431,
+            "Line too long",
+        ),
+    ],
+)
+def test_devhost_broken_http_gets_problem(devhost, request_bytes, status, title):
+    code, headers, body = _raw_request(devhost, request_bytes)
+    assert code == status
+    assert headers["content-type"].startswith("application/problem+json")
+    assert json.loads(body)["title"] == title

@@ -199,3 +199,42 @@ def test_outdated_verdict_version_is_not_sent(runtime, mail):
     assert _deliver_queued(runtime) == 2
     (sent,) = mail.sent()
     assert "Result: No threats found" in sent.html
+
+
+def test_reporter_outside_organization_gets_no_mail(runtime, mail, tmp_path):
+    # Anyone can write to the reporting mailbox; a stranger must not be able to
+    # make the app send mail on its behalf.
+    report = tmp_path / "outsider.eml"
+    original = (SEED_DIR / "01-phishing-invoice.eml").read_bytes()
+    report.write_bytes(
+        original.replace(
+            b"From: Dana Whitfield <dana.whitfield@example.com>",
+            b"From: Mallory <mallory@attacker.example.net>",
+        ).replace(b"<report-0001.dana@example.com>", b"<outsider-1@example.net>")
+    )
+    mail.deliver(report)
+    _poll()
+    report_id = _report_id_for_reporter("mallory@attacker.example.net")
+    response = function_app.mark_verdict(
+        http_request(
+            "POST",
+            f"api/reports/{report_id}/verdict",
+            route_params={"id": report_id},
+            body={"verdict": "phishing"},
+        )
+    )
+    assert response.status_code == 202
+
+    _deliver_queued(runtime)
+    assert mail.sent() == []
+    deliveries = response_json(
+        function_app.list_deliveries(
+            http_request("GET", "api/deliveries", params={"status": "failed"})
+        )
+    )
+    (failed,) = deliveries["items"]
+    assert failed["report_id"] == report_id
+    assert failed["reason"] == (
+        "the reporter's address is outside the organization's domains "
+        "(REPORTBACK_ACCEPTED_DOMAINS); no notification was sent"
+    )

@@ -498,3 +498,23 @@ def test_report_id_is_stable_per_wrapper():
     mime = _report_of(ORIGINAL)
     assert report_id_for(mime) == report_id_for(mime)
     assert report_id_for(mime) != report_id_for(_report_of(ORIGINAL))
+
+
+@pytest.mark.parametrize(
+    "from_header",
+    [
+        b"=?utf-8?q?y=40evil=2Eexample=2C?= <eve@example.com>",
+        b"=?utf-8?q?Eve=0D=0ABcc=3A_y=40evil=2Eexample?= <eve@example.com>",
+    ],
+)
+def test_encoded_display_name_cannot_change_reporter(from_header):
+    mime = (
+        b"From: " + from_header + b"\r\nSubject: Phishing: x\r\n"
+        b"Message-ID: <a1@example.com>\r\n\r\nhi\r\n"
+    )
+    report = parse_report(
+        mime, report_id="r1", received_at=datetime(2026, 12, 1, tzinfo=UTC)
+    )
+    assert report.reporter_address == "eve@example.com"
+    assert "\r" not in report.reporter_name
+    assert "\n" not in report.reporter_name

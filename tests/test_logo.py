@@ -155,11 +155,14 @@ class TestPutLogo:
         response = _put_logo(data, content_type="image/svg+xml")
         assert response.status_code == status
         assert response_json(response)["field"] == "logo"
-        assert response_json(
-            function_app.get_notification_settings(
-                http_request("GET", "api/settings/notifications")
-            )
-        )["logo"] is None
+        assert (
+            response_json(
+                function_app.get_notification_settings(
+                    http_request("GET", "api/settings/notifications")
+                )
+            )["logo"]
+            is None
+        )
 
     def test_oversized_upload_is_413(self, runtime):
         response = _put_logo(_noise_png(300, 300))

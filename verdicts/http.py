@@ -95,6 +95,21 @@ def json_response(
     )
 
 
+class DuplicateKeyError(ValueError):
+    """A JSON object names the same member twice."""
+
+
+def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # RFC 8259 leaves duplicate names undefined; taking either one would let a
+    # client and a proxy read different verdicts from the same body.
+    data: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in data:
+            raise DuplicateKeyError(f"member {key!r} appears more than once")
+        data[key] = value
+    return data
+
+
 def read_json_object(req: func.HttpRequest) -> dict[str, Any]:
     """Return the request body as a JSON object, or raise a 400/413/415 problem."""
     body = req.get_body() or b""
@@ -112,10 +127,14 @@ def read_json_object(req: func.HttpRequest) -> dict[str, Any]:
             f"content type {content_type!r} is not supported; send application/json",
         )
     try:
-        data = json.loads(body or b"null")
+        data = json.loads(body or b"null", object_pairs_hook=_reject_duplicate_keys)
     except (ValueError, UnicodeDecodeError) as error:
         raise HttpProblem(
             400, "Malformed JSON", f"request body is not valid JSON: {error}"
+        ) from None
+    except RecursionError:
+        raise HttpProblem(
+            400, "Malformed JSON", "request body nests arrays or objects too deeply"
         ) from None
     if not isinstance(data, dict):
         raise HttpProblem(400, "Invalid body", "request body must be a JSON object")

@@ -18,7 +18,7 @@ from email.message import Message
 from email.parser import BytesParser
 from email.utils import getaddresses
 
-from intake.decode import decode_bytes, decode_header
+from intake.decode import decode_bytes, decode_header, raw_header_text
 
 # Deeper MIME trees are not walked. Python's parser itself recurses once per
 # nested message and fails near 300 levels; loading falls back to headers then.
@@ -75,7 +75,9 @@ def address_header(
                     _CONTROL.sub(" ", decode_header(display, problems, name)).strip(),
                     address,
                 )
-                for display, address in addresses(str(value))
+                for display, address in addresses(
+                    raw_header_text(str(value), problems, name)
+                )
             ]
     return []
 

@@ -518,3 +518,12 @@ def test_encoded_display_name_cannot_change_reporter(from_header):
     assert report.reporter_address == "eve@example.com"
     assert "\r" not in report.reporter_name
     assert "\n" not in report.reporter_name
+
+
+def test_raw_8bit_reporter_address_is_text():
+    mime = b"From: J\xf6rg <j\xf6rg@example.com>\r\nSubject: x\r\n\r\nhi\r\n"
+    report = parse_report(
+        mime, report_id="r1", received_at=datetime(2026, 12, 1, tzinfo=UTC)
+    )
+    assert report.reporter_address == "jörg@example.com"
+    assert report.reporter_name == "Jörg"

@@ -113,7 +113,7 @@ class TestSender:
         from runtime import get_runtime
 
         current = get_runtime()
-        mark(add_report(current), "spam")
+        mark(add_report(current, reporter_address="dana@contoso.com"), "spam")
         (sent,) = deliver(current)
         assert sent["From"].addresses[0].addr_spec == "security-results@example.com"
 

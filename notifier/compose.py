@@ -158,6 +158,8 @@ def _sent_verdict(storage: Storage, report: Report) -> Verdict | None:
 
 def is_correction(storage: Storage, report: Report) -> bool:
     """Tell whether the reporter already got a different result for ``report``."""
+    # NOTE: a verdict changed back to the one already sent (phishing, then spam with
+    # notify false, then phishing) is sent again as an ordinary result.
     previous = _sent_verdict(storage, report)
     return previous is not None and previous != report.verdict
 

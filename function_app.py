@@ -182,6 +182,11 @@ def get_openapi(req: func.HttpRequest) -> func.HttpResponse:
     return api.get_openapi(req)
 
 
+@app.route(route="api/health", methods=["GET"])
+def get_health(req: func.HttpRequest) -> func.HttpResponse:
+    return api.get_health(req)
+
+
 @app.route(route="api/me", methods=["GET"])
 def who_am_i(req: func.HttpRequest) -> func.HttpResponse:
     return portal.who_am_i(req)

@@ -117,6 +117,7 @@ ROUTES = [
         "settings_admin",
         body={},
     ),
+    RouteCase("get_health", "GET", "api/health", "reader"),
     RouteCase("who_am_i", "GET", "api/me", "reader"),
     # The catch-all: under api/, any signed-in caller gets 404 or 405, anonymous
     # ones 401.
@@ -285,3 +286,13 @@ def test_no_two_routes_compete_for_a_request():
         if a.methods & b.methods and _could_match_same_path(a.template, b.template)
     ]
     assert competing == []
+
+
+def test_health_reports_storage_and_mailbox(runtime):
+    response = function_app.get_health(http_request("GET", "api/health", role="reader"))
+    assert response.status_code == 200
+    assert response_json(response) == {
+        "status": "ok",
+        "storage": "ok",
+        "mailbox": "folder",
+    }

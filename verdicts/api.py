@@ -11,6 +11,7 @@ from collections.abc import Callable
 from functools import wraps
 
 import azure.functions as func
+from azure.core.exceptions import AzureError
 
 from runtime import get_runtime
 from storage import TableLimitError
@@ -270,6 +271,31 @@ def get_openapi(req: func.HttpRequest) -> func.HttpResponse:
     require_role(req, Role.READER)
     check_query_names(req, ())
     return json_response(openapi.document())
+
+
+@handles_problems
+def get_health(req: func.HttpRequest) -> func.HttpResponse:
+    """Report whether storage answers; 503 when it does not."""
+    require_role(req, Role.READER)
+    check_query_names(req, ())
+    runtime = get_runtime()
+    try:
+        runtime.storage.table("reports").query_entities(
+            "PartitionKey eq 'health'", results_per_page=1
+        ).next()
+    except StopIteration:
+        storage_state = "ok"
+    except AzureError as error:
+        logger.warning("health check: storage failed: %s", type(error).__name__)
+        storage_state = "unreachable"
+    else:
+        storage_state = "ok"
+    body = {
+        "status": "ok" if storage_state == "ok" else "degraded",
+        "storage": storage_state,
+        "mailbox": "graph" if runtime.config.uses_graph else "folder",
+    }
+    return json_response(body, status=200 if storage_state == "ok" else 503)
 
 
 @handles_problems

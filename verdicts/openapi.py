@@ -928,6 +928,22 @@ PATHS: dict[str, dict[str, Any]] = {
             responses={200: json_content({"type": "object"})},
         ),
     },
+    "/api/health": {
+        "get": operation(
+            "get_health",
+            "Whether the app can reach its storage",
+            role="reader",
+            tags=("meta",),
+            responses={
+                200: json_content(
+                    {"$ref": "#/components/schemas/Health"}, "Storage answers"
+                ),
+                503: json_content(
+                    {"$ref": "#/components/schemas/Health"}, "Storage unreachable"
+                ),
+            },
+        ),
+    },
     "/api/me": {
         "get": operation(
             "who_am_i",
@@ -951,6 +967,17 @@ PATHS: dict[str, dict[str, Any]] = {
                 )
             },
         ),
+    },
+}
+
+
+SCHEMAS["Health"] = {
+    "type": "object",
+    "required": ["status", "storage", "mailbox"],
+    "properties": {
+        "status": {"type": "string", "enum": ["ok", "degraded"]},
+        "storage": {"type": "string", "enum": ["ok", "unreachable"]},
+        "mailbox": {"type": "string", "enum": ["folder", "graph"]},
     },
 }
 

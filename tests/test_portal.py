@@ -471,6 +471,34 @@ class TestSettings:
         assert sent["To"].addresses[0].addr_spec == "alex@example.com"
         assert sent["Subject"] == page.locator("#preview-subject").text_content()
 
+    def test_logo_upload_and_language(self, admin_portal, page, tmp_path):
+        import io
+
+        from PIL import Image
+
+        logo = tmp_path / "logo.png"
+        buffer = io.BytesIO()
+        Image.new("RGB", (32, 32), (29, 78, 216)).save(buffer, format="PNG")
+        logo.write_bytes(buffer.getvalue())
+
+        page.goto(admin_portal + "/settings")
+        expect(page.locator("#preview-subject")).not_to_be_empty()
+        page.get_by_role("tab", name="Sender and logo").click()
+        page.get_by_label("Upload a logo (PNG, JPEG or GIF)").set_input_files(logo)
+        page.get_by_role("button", name="Upload logo").click()
+        expect(page.locator("#status")).to_have_text("Logo uploaded.")
+        expect(page.locator("#logo-state")).to_contain_text("A logo is uploaded")
+
+        page.get_by_role("tab", name="Languages").click()
+        page.get_by_label("Add texts for another language").fill("de")
+        page.get_by_role("button", name="Add language").click()
+        page.get_by_label("Phishing (de)").fill("Danke, {{ reporter_name }}!")
+        page.locator("#preview-language").select_option("de")
+        expect(page.locator("#preview-text")).to_contain_text("Danke, Alex Wilber!")
+        page.get_by_role("button", name="Save settings").click()
+        expect(page.locator("#status")).to_have_text("Settings saved.")
+        _screenshot(page, "settings-languages")
+
     def test_tabs_follow_arrow_keys(self, admin_portal, page):
         page.goto(admin_portal + "/settings")
         phishing = page.get_by_role("tab", name="Phishing")

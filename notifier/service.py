@@ -23,7 +23,7 @@ from mailboxes import (
     PermanentSendError,
     TransientSendError,
 )
-from notifier.compose import compose_notification
+from notifier.compose import compose_notification, mailbox_domains
 from notifier.deliveries import (
     FINAL_STATUSES,
     Delivery,
@@ -219,7 +219,7 @@ def _advance(
             delivery, deliveries, "the report has no reporter address to notify"
         )
     if accepted_domains and not is_accepted_address(
-        report.reporter_address, accepted_domains
+        report.reporter_address, (*accepted_domains, *mailbox_domains(mailbox))
     ):
         # Anyone can write to the reporting mailbox, so only reporters of the
         # organization get mail. The app always passes its accepted domains.
@@ -227,7 +227,8 @@ def _advance(
             delivery,
             deliveries,
             "the reporter's address is outside the organization's domains "
-            "(REPORTBACK_ACCEPTED_DOMAINS); no notification was sent",
+            "(REPORTBACK_ACCEPTED_DOMAINS and the tenant's verified domains); "
+            "no notification was sent",
         )
     message = build_notification(
         report,

@@ -236,5 +236,6 @@ def test_reporter_outside_organization_gets_no_mail(runtime, mail, tmp_path):
     assert failed["report_id"] == report_id
     assert failed["reason"] == (
         "the reporter's address is outside the organization's domains "
-        "(REPORTBACK_ACCEPTED_DOMAINS); no notification was sent"
+        "(REPORTBACK_ACCEPTED_DOMAINS and the tenant's verified domains); "
+        "no notification was sent"
     )

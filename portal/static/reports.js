@@ -329,4 +329,7 @@ async function main() {
   await loadReports();
 }
 
-main();
+// An error that escapes main would otherwise leave an empty table and no message.
+main().catch((error) => {
+  announce($("status"), `Could not start the page: ${error.message}`, { error: true });
+});

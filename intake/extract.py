@@ -58,17 +58,18 @@ def read_original(report: Report, original: Message, problems: list[str]) -> Non
     )
     _read_antispam(report, original, problems)
     body = read_body(original, problems)
+    visible = [html_to_text(markup) for markup in body.html]
     found = []
     for text in body.text:
         found.extend(urls.urls_in_text(text))
-    for markup in body.html:
-        found.extend(urls.urls_in_html(markup, html_to_text(markup)))
+    for markup, text in zip(body.html, visible, strict=True):
+        found.extend(urls.urls_in_html(markup, text))
     report.urls, report.url_hosts = urls.deduplicate(found)
     if len(report.urls) > MAX_URLS:
         problems.append(f"{len(report.urls)} URLs; listed the first {MAX_URLS}")
         report.urls = report.urls[:MAX_URLS]
     report.attachments = body.attachments
-    report.body_preview = preview(body)
+    report.body_preview = preview(body.text, visible)
 
 
 def _read_addresses(report: Report, original: Message, problems: list[str]) -> None:
@@ -193,11 +194,14 @@ def html_to_text(markup: str) -> str:
     return html.unescape(_TAG.sub(" ", text))
 
 
-def preview(body: Body) -> str:
-    """Return the first PREVIEW_CHARS characters of the text, whitespace collapsed."""
-    source = "\n".join(body.text) if any(t.strip() for t in body.text) else ""
-    if not source and body.html:
-        source = html_to_text("\n".join(body.html))
+def preview(texts: list[str], html_texts: list[str]) -> str:
+    """Return the first PREVIEW_CHARS characters of the text, whitespace collapsed.
+
+    Plain text parts are preferred; the visible text of HTML parts is the fallback.
+    """
+    source = "\n".join(texts) if any(t.strip() for t in texts) else ""
+    if not source:
+        source = "\n".join(html_texts)
     # Collapse only what the preview can show, so a huge body costs little.
     return _SPACE.sub(" ", source[: PREVIEW_CHARS * 4]).strip()[:PREVIEW_CHARS]
 

@@ -1,9 +1,11 @@
 """Loading MIME bytes and reading headers and parts without trusting them.
 
-Messages are parsed with ``email.policy.default`` but header values are read raw
-and decoded by ``intake.decode``: the structured header classes of Python 3.11
-raise on some real values (``IndexError`` on a Message-ID such as
-``<[abc]@example.com>``) and replace unknown charsets without saying so.
+Messages are parsed with ``email.policy.compat32`` and header values are read raw
+and decoded by ``intake.decode``. The structured headers of ``email.policy.default``
+would cost more than the rest of the extraction together (about 40% of intake time
+on the shared phishing samples, measured with cProfile), raise on some real values
+in Python 3.11 (``IndexError`` on a Message-ID such as ``<[abc]@example.com>``)
+and replace unknown charsets without saying so.
 """
 
 from __future__ import annotations
@@ -23,20 +25,37 @@ from intake.decode import decode_bytes, decode_header, raw_header_text
 # Deeper MIME trees are not walked. Python's parser itself recurses once per
 # nested message and fails near 300 levels; loading falls back to headers then.
 MAX_DEPTH = 30
-_NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/=]")
-_WHITESPACE = re.compile(rb"\s+")
+
+
+class TolerantMessage(Message):
+    """A compat32 message that also reads a boundary missing its closing quote.
+
+    ``boundary="abc`` is common in spam; ``email.policy.default`` reads it as
+    ``abc`` but compat32 would keep the quote and find no parts.
+    """
+
+    def get_boundary(self, failobj=None):
+        boundary = super().get_boundary(failobj)
+        if isinstance(boundary, str) and boundary.startswith('"') != boundary.endswith(
+            '"'
+        ):
+            return boundary.strip('"')
+        return boundary
+
+
+POLICY = email.policy.compat32.clone(message_factory=TolerantMessage)
+_BASE64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
+_WHITESPACE = b" \t\r\n\v\f"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 
 def load(mime: bytes, problems: list[str], where: str = "message") -> Message:
     """Parse ``mime``; if it nests too deeply for Python's parser, read headers only."""
     try:
-        return email.message_from_bytes(mime, policy=email.policy.default)
+        return email.message_from_bytes(mime, policy=POLICY)
     except RecursionError:
         problems.append(f"{where}: nested too deeply to parse; read its headers only")
-        return BytesParser(policy=email.policy.default).parsebytes(
-            mime, headersonly=True
-        )
+        return BytesParser(policy=POLICY).parsebytes(mime, headersonly=True)
 
 
 def header(message: Message, name: str, problems: list[str]) -> str:
@@ -156,13 +175,23 @@ def payload_bytes(part: Message, problems: list[str], where: str) -> bytes:
 
 
 def _decode_base64(raw: bytes, problems: list[str], where: str) -> bytes:
-    compact = _WHITESPACE.sub(b"", raw)
-    if _NOT_BASE64.search(compact) or len(compact.rstrip(b"=")) % 4 == 1:
+    # bytes.translate deletes in C; a regular expression here took a third of the
+    # extraction time on large attachments.
+    if raw.translate(None, _BASE64_ALPHABET + _WHITESPACE):
         problems.append(f"{where}: declared base64 but is not; kept as sent")
         return raw
     try:
+        # Skips line breaks itself, so most parts decode without a copy.
+        return binascii.a2b_base64(raw)
+    except binascii.Error:
+        pass
+    # Senders drop the final padding; add it back.
+    compact = raw.translate(None, _WHITESPACE).rstrip(b"=")
+    try:
+        if len(compact) % 4 == 1:
+            raise binascii.Error("one character too many for base64")
         return base64.b64decode(compact + b"=" * (-len(compact) % 4))
-    except (binascii.Error, ValueError):
+    except binascii.Error:
         problems.append(f"{where}: invalid base64; kept as sent")
         return raw
 

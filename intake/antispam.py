@@ -123,9 +123,9 @@ def eligibility(system: SystemVerdict, reported_as: ReportedAs) -> Eligibility:
     if system is SystemVerdict.UNKNOWN:
         return Eligibility.UNKNOWN
     delivered = system is SystemVerdict.DELIVERED
-    says_bad = reported_as is not ReportedAs.NOT_JUNK
-    if delivered and says_bad:
+    reported_threat = reported_as is not ReportedAs.NOT_JUNK
+    if delivered and reported_threat:
         return Eligibility.FALSE_NEGATIVE
-    if not delivered and not says_bad:
+    if not delivered and not reported_threat:
         return Eligibility.FALSE_POSITIVE
     return Eligibility.AGREES

@@ -1,5 +1,5 @@
-"""What a reviewer needs from a reported original: addresses, authentication,
-the system's verdict, URLs, attachments and a preview of the text."""
+"""Extraction of the fields a reviewer needs from a reported original: addresses,
+authentication results, the system's verdict, URLs, attachments and a preview."""
 
 from __future__ import annotations
 

@@ -68,8 +68,8 @@ def _fix_boundaries(message: Message) -> None:
     """Give every multipart part a fixed boundary, so that serializing the
     converted message, and hashing an embedded one, gives the same bytes each time.
 
-    "=_" cannot occur in base64 or quoted-printable text, so the boundaries cannot
-    collide with encoded content.
+    "=_" cannot occur in base64 or quoted-printable text, which extract-msg uses for
+    the parts it writes here, so a boundary cannot collide with their content.
     """
     for number, part in enumerate(message.walk()):
         if part.is_multipart() and part.get_boundary() is None:

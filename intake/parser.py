@@ -139,6 +139,15 @@ def _parse_into(
             report, "message has no header fields; it is not RFC 5322 mail"
         )
     _read_wrapper(report, wrapper, problems)
+    _read_originals(report, wrapper, mailbox_originals, problems)
+
+
+def _read_originals(
+    report: Report,
+    wrapper: Message,
+    mailbox_originals: Sequence[bytes],
+    problems: list[str],
+) -> None:
     originals = (
         originals_from_mailbox(mailbox_originals, problems)
         if mailbox_originals

@@ -57,8 +57,14 @@ def report_id_for(mime: bytes) -> str:
     The id is hex, so it is a valid Table key whatever the Message-ID contains.
     """
     message_id = _header_from_bytes(mime, b"message-id")
-    seed = b"message-id:" + message_id if message_id else b"sha256:" + mime
-    return hashlib.sha256(seed).hexdigest()[:32]
+    if not message_id:
+        return content_id_for(mime)
+    return hashlib.sha256(b"message-id:" + message_id).hexdigest()[:32]
+
+
+def content_id_for(mime: bytes) -> str:
+    """Derive a report id from the message's bytes alone."""
+    return hashlib.sha256(b"sha256:" + mime).hexdigest()[:32]
 
 
 def _header_from_bytes(mime: bytes, name: bytes) -> bytes | None:

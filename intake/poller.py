@@ -12,8 +12,10 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from azure.core.exceptions import ResourceNotFoundError
+
 from intake.lease import PollLease, poll_lease
-from intake.parser import parse_report, report_id_for
+from intake.parser import content_id_for, parse_report, report_id_for
 from mailboxes import InboundMessage, Mailbox
 from storage import Storage
 from verdicts.model import ParseStatus, Report
@@ -53,19 +55,48 @@ def _parse(message: InboundMessage, report_id: str, blob_name: str) -> Report:
     return report
 
 
+def _same_raw(storage: Storage, report_id: str, mime: bytes) -> bool:
+    """Tell whether the stored raw MIME of ``report_id`` is ``mime``, byte for byte.
+
+    A missing blob counts as the same message, so a re-poll never duplicates.
+    """
+    try:
+        stored = (
+            storage.container("raw-reports").download_blob(f"{report_id}.eml").readall()
+        )
+    except ResourceNotFoundError:
+        logger.warning("report %s has no raw MIME blob to compare", report_id)
+        return True
+    return stored == mime
+
+
 def store_message(
     message: InboundMessage, storage: Storage, reports: ReportStore
 ) -> bool:
     """Store one message's raw MIME and its report; return whether the report is new."""
     report_id = report_id_for(message.mime)
+    reused_by: str | None = None
     if reports.exists(report_id):
-        logger.debug("report %s already stored", report_id)
-        return False
+        if _same_raw(storage, report_id, message.mime):
+            logger.debug("report %s already stored", report_id)
+            return False
+        # Another message carries the same Message-ID (forged, or a sender's bug).
+        # It is kept under an id from its bytes rather than dropped as a re-poll.
+        reused_by, report_id = report_id, content_id_for(message.mime)
+        if reports.exists(report_id):
+            logger.debug("report %s already stored", report_id)
+            return False
     blob_name = f"{report_id}.eml"
     storage.container("raw-reports").upload_blob(
         blob_name, message.mime, overwrite=True
     )
     report = _parse(message, report_id, blob_name)
+    if reused_by is not None:
+        report.parse_status = ParseStatus.NEEDS_ATTENTION
+        report.problems = [
+            *report.problems,
+            f"its Message-ID is also on report {reused_by}, whose content differs",
+        ]
     created = reports.add(report)
     if created:
         logger.info(

@@ -239,3 +239,45 @@ def test_reporter_outside_organization_gets_no_mail(runtime, mail, tmp_path):
         "(REPORTBACK_ACCEPTED_DOMAINS and the tenant's verified domains); "
         "no notification was sent"
     )
+
+
+def test_reused_message_id_keeps_both_reports(runtime, mail, tmp_path):
+    # A second, different message with a Message-ID already seen must not be
+    # taken for a re-poll of the first and dropped.
+    first = (SEED_DIR / "01-phishing-invoice.eml").read_bytes()
+    second = tmp_path / "same-id.eml"
+    second.write_bytes(
+        first.replace(
+            b"From: Dana Whitfield <dana.whitfield@example.com>",
+            b"From: Sam Okafor <sam.okafor@example.com>",
+        )
+    )
+    mail.deliver(SEED_DIR / "01-phishing-invoice.eml")
+    _poll()
+    mail.deliver(second)
+    _poll()
+
+    listing = response_json(
+        function_app.list_reports(http_request("GET", "api/reports"))
+    )
+    by_reporter = {item["reporter_address"]: item for item in listing["items"]}
+    assert sorted(by_reporter) == [
+        "dana.whitfield@example.com",
+        "sam.okafor@example.com",
+    ]
+    flagged = by_reporter["sam.okafor@example.com"]
+    assert flagged["parse_status"] == "needs_attention"
+    first_id = by_reporter["dana.whitfield@example.com"]["id"]
+    detail = response_json(
+        function_app.get_report(
+            http_request(
+                "GET",
+                f"api/reports/{flagged['id']}",
+                route_params={"id": flagged["id"]},
+            )
+        )
+    )
+    assert (
+        f"its Message-ID is also on report {first_id}, whose content differs"
+        in detail["problems"]
+    )

@@ -52,6 +52,7 @@ bench: install
 	$(PY) bench/telemetry_start.py
 	$(PY) bench/review.py
 	$(PY) bench/render.py
+	$(PY) bench/pipeline.py
 
 clean:
 	rm -rf .local test-output

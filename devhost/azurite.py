@@ -28,6 +28,37 @@ def _port_open(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
+# Azurite's documented development account; it exists only inside the emulator.
+DEV_ACCOUNT = "devstoreaccount1"
+DEV_ACCOUNT_KEY = (
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/"
+    "KBHBeksoGMGw=="
+)
+
+
+def free_ports() -> tuple[int, int, int]:
+    """Return three TCP ports on 127.0.0.1 that were free a moment ago."""
+    sockets = [socket.socket() for _ in range(3)]
+    for sock in sockets:
+        sock.bind(("127.0.0.1", 0))
+    ports = tuple(sock.getsockname()[1] for sock in sockets)
+    for sock in sockets:
+        sock.close()
+    return ports
+
+
+def connection_string(ports: tuple[int, int, int]) -> str:
+    """Return the connection string of an Azurite on ``ports`` (blob, queue, table)."""
+    blob, queue, table = ports
+    return (
+        f"DefaultEndpointsProtocol=http;AccountName={DEV_ACCOUNT};"
+        f"AccountKey={DEV_ACCOUNT_KEY};"
+        f"BlobEndpoint=http://127.0.0.1:{blob}/{DEV_ACCOUNT};"
+        f"QueueEndpoint=http://127.0.0.1:{queue}/{DEV_ACCOUNT};"
+        f"TableEndpoint=http://127.0.0.1:{table}/{DEV_ACCOUNT};"
+    )
+
+
 def is_running(ports: tuple[int, int, int] = DEFAULT_PORTS) -> bool:
     return all(_port_open(port) for port in ports)
 

@@ -169,6 +169,15 @@ class DeliveryStore:
         )
         return [_from_entity(entity) for entity in entities]
 
+    def keys_updated_since(self, since: datetime) -> set[tuple[str, int]]:
+        """Return (report id, verdict version) of every delivery written since then."""
+        entities = self._table.query_entities(
+            "updated_at ge @since",
+            parameters={"since": since},
+            select=["PartitionKey", "RowKey"],
+        )
+        return {(e["PartitionKey"], int(e["RowKey"])) for e in entities}
+
     def with_status(self, status: DeliveryStatus) -> Iterator[Delivery]:
         """Yield every delivery in ``status``, in table order (report id, version)."""
         entities = self._table.query_entities(

@@ -44,11 +44,19 @@ def enqueue_missing_notifications(
     grace = GRACE_SECONDS if grace_seconds is None else grace_seconds
     cutoff = now - timedelta(seconds=grace)
     deliveries = DeliveryStore(storage)
+    since = now - LOOKBACK
+    requested = [
+        report
+        for report in ReportStore(storage).iter_notify_requested(since)
+        if report.verdict_at is not None and report.verdict_at <= cutoff
+    ]
+    # A delivery is written after its verdict, so one query finds every delivery
+    # of the verdicts looked at, instead of one read per report. It runs second,
+    # so that a delivery written meanwhile is seen.
+    delivered = deliveries.keys_updated_since(since)
     enqueued = 0
-    for report in ReportStore(storage).iter_notify_requested(now - LOOKBACK):
-        if report.verdict_at is None or report.verdict_at > cutoff:
-            continue
-        if deliveries.get(report.id, report.verdict_version) is not None:
+    for report in requested:
+        if (report.id, report.verdict_version) in delivered:
             continue
         if _enqueue(storage, deliveries, report.id, report.verdict_version):
             enqueued += 1

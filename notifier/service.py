@@ -374,6 +374,8 @@ def _schedule_retry(
             deliveries,
             f"gave up after {delivery.attempts} attempts; last error: {error}",
         )
+    # NOTE: a timed-out send may have been accepted. Without ``was_sent`` on the
+    # mailbox (the Graph mailbox has none), this retry can send a second email.
     delay = retry_delay(delivery.attempts, error.retry_after)
     retry = NotificationRequest(
         delivery.report_id, delivery.verdict_version, delivery.attempts + 1

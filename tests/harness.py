@@ -9,10 +9,12 @@ nothing is left to do.
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 import functools
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,12 +22,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from azure.data.tables import TableServiceClient
 from azure.functions.timer import TimerRequest
+from azure.storage.blob import BlobServiceClient
+from azure.storage.queue import QueueServiceClient
 
 import function_app
+from devhost.azurite import azurite_running, connection_string, free_ports
 from devhost.seed import wrap_original
 from devhost.workers import QueueOptions, process_queue_once
-from runtime import Runtime
+from runtime import Runtime, get_runtime, reset_runtime
+from storage import Storage
 from verdicts.model import Verdict
 from verdicts.service import mark_report
 
@@ -249,3 +256,63 @@ def use_mailbox(runtime: Runtime, mailbox: Any) -> Any:
     """Make the app's functions send through ``mailbox`` for this runtime."""
     runtime.__dict__["mailbox"] = mailbox
     return mailbox
+
+
+class PrivateAzurite:
+    """An Azurite of one test on free ports, which it may stop and start again.
+
+    The shared Azurite serves every developer's tests at once, so a test that stops
+    storage, or measures load, runs its own.
+    """
+
+    def __init__(self, location: Path, *, in_memory: bool = False) -> None:
+        self.location = location
+        self.in_memory = in_memory
+        self.ports = free_ports()
+        self._stack = contextlib.ExitStack()
+
+    @property
+    def connection_string(self) -> str:
+        return connection_string(self.ports)
+
+    def start(self) -> None:
+        self._stack.enter_context(
+            azurite_running(self.location, in_memory=self.in_memory, ports=self.ports)
+        )
+
+    def stop(self) -> None:
+        self._stack.close()
+
+
+def runtime_on(
+    azurite: PrivateAzurite,
+    mailbox_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    sdk_retries: bool = True,
+) -> Runtime:
+    """Return a fresh runtime on ``azurite``, set up as the ``runtime`` fixture does.
+
+    Without ``sdk_retries`` a storage call to a stopped Azurite fails at once; the
+    SDKs' own retries would wait for minutes.
+    """
+    monkeypatch.setenv("AzureWebJobsStorage", azurite.connection_string)
+    monkeypatch.setenv("REPORTBACK_STORAGE_PREFIX", "r" + uuid.uuid4().hex[:12])
+    monkeypatch.setenv("REPORTBACK_MAILBOX_DIR", str(mailbox_dir))
+    monkeypatch.setenv("REPORTBACK_DEFAULT_SENDER", "security-results@example.com")
+    monkeypatch.setenv("WEBSITE_AUTH_ENABLED", "True")
+    monkeypatch.delenv("REPORTBACK_REPORTING_MAILBOX", raising=False)
+    monkeypatch.delenv("AzureWebJobsStorage__accountName", raising=False)
+    reset_runtime()
+    runtime = get_runtime()
+    if not sdk_retries:
+        connection = azurite.connection_string
+        storage = Storage(
+            tables=TableServiceClient.from_connection_string(connection, retry_total=0),
+            queues=QueueServiceClient.from_connection_string(connection, retry_total=0),
+            blobs=BlobServiceClient.from_connection_string(connection, retry_total=0),
+            prefix=runtime.config.storage_prefix,
+        )
+        storage.create_all()
+        runtime.__dict__["storage"] = storage
+    return runtime

@@ -123,6 +123,14 @@ def handles_problems(handler: Handler) -> Handler:
             ReportNotFound,
         ) as error:
             return problem_response(_problem_for(error))
+        except Exception:  # noqa: BLE001 - the one top-level catch of a request
+            # Without it the Functions host answers a bare 500, not problem+json.
+            logger.exception("%s %s failed", req.method, handler.__name__)
+            return problem_response(
+                HttpProblem(
+                    500, "Internal server error", "the request failed; see the app log"
+                )
+            )
 
     return wrapper
 

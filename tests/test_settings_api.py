@@ -261,3 +261,18 @@ class TestTextValidation:
         response = _put(body, etag=_etag())
         assert response.status_code == 200
         assert len(response_json(_get())["languages"]) == 20
+
+
+def test_unexpected_error_is_a_problem(runtime, monkeypatch):
+    import notifier.settings_api
+
+    def broken_runtime():
+        raise RuntimeError("storage client exploded")
+
+    monkeypatch.setattr(notifier.settings_api, "get_runtime", broken_runtime)
+    response = function_app.get_notification_settings(
+        http_request("GET", "api/settings/notifications", role="reader")
+    )
+    assert response.status_code == 500
+    assert response.mimetype == "application/problem+json"
+    assert response_json(response)["detail"] == "the request failed; see the app log"

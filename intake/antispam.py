@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from verdicts.model import Eligibility, ReportedAs, SystemVerdict
+from verdicts.model import SystemVerdict
 
 DELIVERED_SFV = frozenset({"NSPM", "SFE", "SKA", "SKN", "SKI"})
 JUNKED_SFV = frozenset({"SPM", "SKS", "SKB", "BLK", "SKQ"})
@@ -112,20 +112,3 @@ def system_verdict(stamp: AntispamStamp) -> SystemVerdict:
     if stamp.cat in PHISHING_CAT:
         return SystemVerdict.PHISHING
     return SystemVerdict.JUNK
-
-
-def eligibility(system: SystemVerdict, reported_as: ReportedAs) -> Eligibility:
-    """Compare the reporter's claim with the system's verdict.
-
-    A false negative is a delivered message reported as junk or phishing; a false
-    positive is a junked or quarantined one reported as not junk.
-    """
-    if system is SystemVerdict.UNKNOWN:
-        return Eligibility.UNKNOWN
-    delivered = system is SystemVerdict.DELIVERED
-    reported_threat = reported_as is not ReportedAs.NOT_JUNK
-    if delivered and reported_threat:
-        return Eligibility.FALSE_NEGATIVE
-    if not delivered and not reported_threat:
-        return Eligibility.FALSE_POSITIVE
-    return Eligibility.AGREES

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from email.message import Message
 
-from intake import antispam, extract
+from intake import extract
 from intake.forward import forwarded_message
 from intake.mime import address_header, header, load
 from intake.originals import (
@@ -27,6 +27,7 @@ from intake.originals import (
 )
 from intake.outlook import is_outlook_file
 from verdicts.model import Kind, ParseStatus, Report, ReportedAs
+from verdicts.rules import eligibility_for
 
 logger = logging.getLogger(__name__)
 
@@ -204,7 +205,7 @@ def _read(report: Report, original: Original, problems: list[str]) -> None:
         problems.append("only the original's header section was attached")
     extract.read_original(report, original.message, problems)
     _record_defects(original.message, problems)
-    report.eligibility = antispam.eligibility(report.system_verdict, report.reported_as)
+    report.eligibility = eligibility_for(report.reported_as, report.system_verdict)
     report.campaign_key = extract.campaign_key(report)
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from intake.antispam import eligibility, read_stamp, system_verdict
+from intake.antispam import read_stamp, system_verdict
 from verdicts.model import Eligibility, ReportedAs, SystemVerdict
+from verdicts.rules import eligibility_for
 
 FOREFRONT = (
     "CIP:203.0.113.25;CTRY:US;LANG:en;SCL:{scl};SRV:;IPV:NLI;SFV:{sfv};CAT:{cat};"
@@ -100,4 +101,4 @@ def test_unparseable_scl_is_none():
     ],
 )
 def test_eligibility_compares_reporter_with_system(system, reported_as, expected):
-    assert eligibility(system, reported_as) == expected
+    assert eligibility_for(reported_as, system) == expected

@@ -111,8 +111,8 @@ class _Handler(BaseHTTPRequestHandler):
         return body
 
     def send_error(self, code: int, message: str | None = None, explain=None) -> None:
-        # The base class answers parse errors (such as 431, header too large) with
-        # an HTML page; the API answers every error as problem+json.
+        # The base class sends an HTML page for parse errors (such as 431, header
+        # too large), but every API error must be problem+json.
         self.close_connection = True
         self._send(_problem(code, message or "Bad request", explain or message or ""))
 
@@ -122,8 +122,8 @@ class _Handler(BaseHTTPRequestHandler):
         if body is None:
             self.close_connection = True
             return
-        # The dev host stands in for App Service authentication: a client-sent
-        # principal is never trusted, and every request gets the local role.
+        # The dev host replaces App Service authentication, so a client-sent
+        # principal is never trusted and every request gets the local role.
         headers = {
             k.lower(): v
             for k, v in self.headers.items()

@@ -1,4 +1,4 @@
-"""What intake reads from a mailbox and what the notifier gives one to send."""
+"""Messages that intake reads from a mailbox and the notifier sends through one."""
 
 from __future__ import annotations
 

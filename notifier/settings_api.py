@@ -124,7 +124,7 @@ def handles_problems(handler: Handler) -> Handler:
         ) as error:
             return problem_response(_problem_for(error))
         except Exception:  # noqa: BLE001 - the one top-level catch of a request
-            # Without it the Functions host answers a bare 500, not problem+json.
+            # Without it the Functions host returns a bare 500, not problem+json.
             logger.exception("%s %s failed", req.method, handler.__name__)
             return problem_response(
                 HttpProblem(

@@ -275,7 +275,7 @@ def get_openapi(req: func.HttpRequest) -> func.HttpResponse:
 
 @handles_problems
 def get_health(req: func.HttpRequest) -> func.HttpResponse:
-    """Report whether storage answers; 503 when it does not."""
+    """Check that storage is reachable and return 503 when it is not."""
     require_role(req, Role.READER)
     check_query_names(req, ())
     runtime = get_runtime()

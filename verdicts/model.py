@@ -15,7 +15,7 @@ class Kind(StrEnum):
 
 
 class ReportedAs(StrEnum):
-    """What the reporter said the message was."""
+    """The reporter's classification of the message."""
 
     PHISHING = "phishing"
     JUNK = "junk"
@@ -31,7 +31,7 @@ class Verdict(StrEnum):
 
 
 class SystemVerdict(StrEnum):
-    """Where the mail system put the original, read from its antispam headers."""
+    """The mail system's verdict on the original, read from its antispam headers."""
 
     DELIVERED = "delivered"
     JUNK = "junk"

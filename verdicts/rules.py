@@ -18,7 +18,7 @@ ALLOWED_VERDICTS: dict[Kind, tuple[Verdict, ...]] = {
 }
 
 # A report is markable when it disagrees with the mail system, or when the system's
-# verdict cannot be told from the original's headers (so a reviewer decides).
+# verdict cannot be read from the original's headers (so a reviewer decides).
 MARKABLE = (Eligibility.FALSE_NEGATIVE, Eligibility.FALSE_POSITIVE, Eligibility.UNKNOWN)
 
 

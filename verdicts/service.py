@@ -26,7 +26,7 @@ class MarkResult:
 
 
 def notification_message(report_id: str, verdict_version: int) -> str:
-    """Return the queue message text that asks the notifier to send one result."""
+    """Return the queue message text that requests one result notification."""
     return json.dumps({"report_id": report_id, "verdict_version": verdict_version})
 
 
